@@ -19,8 +19,10 @@ function harness(lifetimeMs = 60 * MIN, now?: () => number) {
   let mode: 'fresh' | 'throttle' | 'deny' | 'hang' = 'fresh';
   const source: CredentialSource = async ({ signal }) => {
     calls.push(time());
-    if (mode === 'throttle') throw Object.assign(new Error('Rate exceeded'), { name: 'Throttling', $metadata: {} });
-    if (mode === 'deny') throw Object.assign(new Error('denied'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } });
+    if (mode === 'throttle')
+      throw Object.assign(new Error('Rate exceeded'), { name: 'Throttling', $metadata: {} });
+    if (mode === 'deny')
+      throw Object.assign(new Error('denied'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } });
     if (mode === 'hang') {
       return new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason)));
     }
@@ -63,7 +65,11 @@ describe('advisoryWindowFor', () => {
 describe('createRefreshingCredentials', () => {
   it('is deferred: nothing is fetched until the first call', async () => {
     const h = harness();
-    const provider = createRefreshingCredentials({ source: h.source, now: () => h.clock.t, proactiveRefresh: false });
+    const provider = createRefreshingCredentials({
+      source: h.source,
+      now: () => h.clock.t,
+      proactiveRefresh: false,
+    });
     expect(h.calls).toHaveLength(0);
     expect(provider.status().state).toBe('empty');
     const creds = await provider();
@@ -74,7 +80,11 @@ describe('createRefreshingCredentials', () => {
 
   it('10 000 concurrent callers at the moment of expiry cause exactly one source call', async () => {
     const h = harness();
-    const provider = createRefreshingCredentials({ source: h.source, now: () => h.clock.t, proactiveRefresh: false });
+    const provider = createRefreshingCredentials({
+      source: h.source,
+      now: () => h.clock.t,
+      proactiveRefresh: false,
+    });
     await provider();
     h.clock.t = 60 * MIN; // the instant of expiry
     const results = await Promise.all(Array.from({ length: 10_000 }, () => provider()));
@@ -84,7 +94,11 @@ describe('createRefreshingCredentials', () => {
 
   it('10 000 concurrent first callers share one fetch', async () => {
     const h = harness();
-    const provider = createRefreshingCredentials({ source: h.source, now: () => h.clock.t, proactiveRefresh: false });
+    const provider = createRefreshingCredentials({
+      source: h.source,
+      now: () => h.clock.t,
+      proactiveRefresh: false,
+    });
     const results = await Promise.all(Array.from({ length: 10_000 }, () => provider()));
     expect(h.calls).toHaveLength(1);
     expect(results.every((c) => c.accessKeyId === 'ASIA1')).toBe(true);
@@ -118,7 +132,11 @@ describe('createRefreshingCredentials', () => {
 
   it('in the mandatory window every caller waits for the one refresh', async () => {
     const h = harness();
-    const provider = createRefreshingCredentials({ source: h.source, now: () => h.clock.t, proactiveRefresh: false });
+    const provider = createRefreshingCredentials({
+      source: h.source,
+      now: () => h.clock.t,
+      proactiveRefresh: false,
+    });
     await provider();
     h.clock.t = 60 * MIN - 30_000;
     const results = await Promise.all(Array.from({ length: 50 }, () => provider()));
@@ -152,9 +170,16 @@ describe('createRefreshingCredentials', () => {
     const types = events.map((e) => e.type);
     expect(types).toContain('backoff');
     expect(types).toContain('served-stale');
-    expect(events.find((e) => e.type === 'served-stale')).toMatchObject({ expired: true, cause: 'refresh-failed' });
+    expect(events.find((e) => e.type === 'served-stale')).toMatchObject({
+      expired: true,
+      cause: 'refresh-failed',
+    });
     // lastError is history: it keeps the outage's error, with its time, after recovery.
-    expect(provider.status().lastError).toMatchObject({ code: 'Throttling', recoverable: true, at: new Date(61 * MIN) });
+    expect(provider.status().lastError).toMatchObject({
+      code: 'Throttling',
+      recoverable: true,
+      at: new Date(61 * MIN),
+    });
   });
 
   it('draws the backoff uniformly from 300..600 s by default', async () => {
@@ -206,7 +231,11 @@ describe('createRefreshingCredentials', () => {
     vi.useFakeTimers();
     const h = harness();
     h.setMode('hang');
-    const provider = createRefreshingCredentials({ source: h.source, sourceTimeoutMs: 1_000, proactiveRefresh: false });
+    const provider = createRefreshingCredentials({
+      source: h.source,
+      sourceTimeoutMs: 1_000,
+      proactiveRefresh: false,
+    });
     const pending = provider().catch((e: unknown) => e);
     await vi.advanceTimersByTimeAsync(1_000);
     const error = (await pending) as CredentialsError;
@@ -273,10 +302,9 @@ describe('createRefreshingCredentials', () => {
     expect(h.calls).toHaveLength(1);
     await vi.advanceTimersByTimeAsync(1);
     expect(h.calls).toHaveLength(2);
-    expect(events.filter((e) => e.type === 'refresh-started').map((e) => e.type === 'refresh-started' && e.reason)).toEqual([
-      'initial',
-      'proactive',
-    ]);
+    expect(
+      events.filter((e) => e.type === 'refresh-started').map((e) => e.type === 'refresh-started' && e.reason),
+    ).toEqual(['initial', 'proactive']);
     // Three more lifetimes: exactly one refresh each, and every caller is served from cache.
     for (let i = 0; i < 3; i++) {
       await vi.advanceTimersByTimeAsync(45 * MIN);
@@ -294,7 +322,11 @@ describe('createRefreshingCredentials', () => {
     const unhandled = vi.fn();
     process.on('unhandledRejection', unhandled);
     try {
-      const provider = createRefreshingCredentials({ source: h.source, now: () => Date.now(), random: () => 0 });
+      const provider = createRefreshingCredentials({
+        source: h.source,
+        now: () => Date.now(),
+        random: () => 0,
+      });
       await provider();
       h.setMode('throttle');
       await vi.advanceTimersByTimeAsync(45 * MIN);
@@ -355,7 +387,11 @@ describe('createRefreshingCredentials', () => {
 
   it('invalidate of the cached key forces a blocking refresh; a stale key changes nothing', async () => {
     const h = harness();
-    const provider = createRefreshingCredentials({ source: h.source, now: () => h.clock.t, proactiveRefresh: false });
+    const provider = createRefreshingCredentials({
+      source: h.source,
+      now: () => h.clock.t,
+      proactiveRefresh: false,
+    });
     await provider();
     provider.invalidate('ASIA-someone-else');
     expect((await provider()).accessKeyId).toBe('ASIA1');
@@ -398,12 +434,14 @@ describe('createRefreshingCredentials', () => {
     const source = async () => ({ accessKeyId: 'a', secretAccessKey: 'b' });
     expect(() => createRefreshingCredentials({} as never)).toThrow(/source must be a function/);
     expect(() => createRefreshingCredentials({ source, mandatoryWindowMs: -1 })).toThrow(/mandatoryWindowMs/);
-    expect(() => createRefreshingCredentials({ source, advisoryWindowMs: Number.NaN })).toThrow(/advisoryWindowMs/);
+    expect(() => createRefreshingCredentials({ source, advisoryWindowMs: Number.NaN })).toThrow(
+      /advisoryWindowMs/,
+    );
     expect(() => createRefreshingCredentials({ source, refreshBackoff: { minMs: 10, maxMs: 1 } })).toThrow(
       /refreshBackoff/,
     );
-    expect(() => createRefreshingCredentials({ source, nonRecoverableErrorTtl: { minMs: -1, maxMs: 1 } })).toThrow(
-      /nonRecoverableErrorTtl/,
-    );
+    expect(() =>
+      createRefreshingCredentials({ source, nonRecoverableErrorTtl: { minMs: -1, maxMs: 1 } }),
+    ).toThrow(/nonRecoverableErrorTtl/);
   });
 });

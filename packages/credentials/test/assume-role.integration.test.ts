@@ -97,7 +97,11 @@ describe('fromAssumeRole over real HTTP', () => {
   });
 
   it('role chaining: each hop is cached on its own and the spoke is capped at 3600 s', async () => {
-    const hub = fromAssumeRole({ ...sts(), roleArn: 'arn:aws:iam::999999999999:role/Hub', proactiveRefresh: false });
+    const hub = fromAssumeRole({
+      ...sts(),
+      roleArn: 'arn:aws:iam::999999999999:role/Hub',
+      proactiveRefresh: false,
+    });
     const spoke = fromAssumeRole({
       stsEndpoint: aws.endpoint,
       sourceCredentials: hub,

@@ -36,9 +36,17 @@ describe('the published tarball', () => {
     await run('mkdir', ['-p', app]);
     await writeFile(
       join(app, 'package.json'),
-      JSON.stringify({ name: 'consumer', private: true, type: 'module', dependencies: { '@rolegraph/credentials': `file:../${tarball}` } }),
+      JSON.stringify({
+        name: 'consumer',
+        private: true,
+        type: 'module',
+        dependencies: { '@rolegraph/credentials': `file:../${tarball}` },
+      }),
     );
-    await run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: app, timeout: 240_000 });
+    await run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], {
+      cwd: app,
+      timeout: 240_000,
+    });
     await writeFile(
       join(app, 'use.mjs'),
       `import { createSessionCache, fromAssumeRole, CredentialsError } from '@rolegraph/credentials';
@@ -53,7 +61,10 @@ provider.close();
 console.log(JSON.stringify({ prefix: creds.accessKeyId.slice(0, 4), account: session.accountId, errorClass: typeof CredentialsError }));
 `,
     );
-    const { stdout } = await run('node', ['use.mjs'], { cwd: app, env: { ...process.env, STS: aws.endpoint } });
+    const { stdout } = await run('node', ['use.mjs'], {
+      cwd: app,
+      env: { ...process.env, STS: aws.endpoint },
+    });
     expect(JSON.parse(stdout)).toEqual({ prefix: 'ASIA', account: '123456789012', errorClass: 'function' });
     expect(aws.assumeRoleCalls).toHaveLength(2);
   }, 300_000);

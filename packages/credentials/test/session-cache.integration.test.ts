@@ -133,7 +133,11 @@ describe('createSessionCache', () => {
     const out = await ec2.send(new DescribeRegionsCommand({}));
     expect(out.Regions).toHaveLength(1);
     expect(aws.assumeRoleCalls).toHaveLength(2);
-    expect(aws.ec2Calls.map((c) => c.accessKeyId)).toEqual([firstKey, firstKey, expect.not.stringMatching(firstKey)]);
+    expect(aws.ec2Calls.map((c) => c.accessKeyId)).toEqual([
+      firstKey,
+      firstKey,
+      expect.not.stringMatching(firstKey),
+    ]);
     const reasons = events.flatMap((e) => (e.event.type === 'refresh-started' ? [e.event.reason] : []));
     expect(reasons).toEqual(['initial', 'invalidated']);
     expect(events.every((e) => e.roleArn === READER && e.accountId === '111122223333')).toBe(true);
@@ -157,7 +161,11 @@ describe('createSessionCache', () => {
     const s = sessions.get({ roleArn: READER, roleSessionName: 'status-check' });
     const creds = await s.credentials();
     const text = JSON.stringify(s.status());
-    expect(s.status()).toMatchObject({ roleArn: READER, accountId: '111122223333', roleSessionName: 'status-check' });
+    expect(s.status()).toMatchObject({
+      roleArn: READER,
+      accountId: '111122223333',
+      roleSessionName: 'status-check',
+    });
     expect(s.status().credentials.state).toBe('fresh');
     expect(text).not.toContain(creds.accessKeyId);
     expect(text).not.toContain(creds.secretAccessKey);

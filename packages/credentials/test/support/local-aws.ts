@@ -45,7 +45,8 @@ export async function startLocalAws(): Promise<LocalAws> {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const params = new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
-    const [, accessKeyId = '', region = '', service = ''] = CREDENTIAL.exec(req.headers.authorization ?? '') ?? [];
+    const [, accessKeyId = '', region = '', service = ''] =
+      CREDENTIAL.exec(req.headers.authorization ?? '') ?? [];
     const requestId = randomBytes(8).toString('hex');
     const send = (status: number, body: string) => {
       res.writeHead(status, { 'content-type': 'text/xml', 'x-amzn-requestid': requestId });
