@@ -1,0 +1,61 @@
+import type { Session } from '@rolegraph/credentials';
+import type DataLoader from 'dataloader';
+import { createInstanceLoader } from './instance-loader.js';
+import { type ListInstancesArgs, listInstances } from './list-instances.js';
+import { type LoaderContext, MAX_IDS_PER_CALL } from './regional-loader.js';
+import { createSecurityGroupLoader } from './security-group-loader.js';
+import type { Instance, Page, RegionalId, SecurityGroup, Volume } from './types.js';
+import { createVolumeLoader } from './volume-loader.js';
+
+export interface Ec2LoadersOptions {
+  /** The assumed-role session whose clients make every call. */
+  session: Session;
+  /** Cancels every call of these loaders; calls after it fired fail with `ABORTED` unsent. */
+  signal?: AbortSignal;
+  /**
+   * Most ids in one Describe call (1..1000); a batch with more is split into several calls.
+   * @default 1000
+   */
+  maxBatchSize?: number;
+}
+
+/** The EC2 loaders of one request. Build a new set per request: they cache what they load. */
+export interface Ec2Loaders {
+  instance: DataLoader<RegionalId, Instance | null, string>;
+  securityGroup: DataLoader<RegionalId, SecurityGroup | null, string>;
+  volume: DataLoader<RegionalId, Volume | null, string>;
+  /** One page of a region's instances; primes `instance` with every instance listed. */
+  listInstances(args: ListInstancesArgs): Promise<Page<Instance>>;
+}
+
+/**
+ * The per-request EC2 loaders of one session: every lookup made in the same tick is batched
+ * into one Describe call per region and resource type.
+ *
+ * @example
+ * const ec2 = createEc2Loaders({ session, signal: request.signal });
+ * const instance = await ec2.instance.load({ region: 'us-east-1', id: 'i-0123456789abcdef0' });
+ * const groups = await ec2.securityGroup.loadMany(
+ *   (instance?.securityGroupIds ?? []).map((id) => ({ region: 'us-east-1', id })),
+ * );
+ */
+export function createEc2Loaders(options: Ec2LoadersOptions): Ec2Loaders {
+  const { session, signal } = options;
+  if (typeof session !== 'object' || session === null || typeof session.client !== 'function') {
+    throw new TypeError(`createEc2Loaders: session must be a Session, got ${String(session)}`);
+  }
+  const maxBatchSize = options.maxBatchSize ?? MAX_IDS_PER_CALL;
+  if (!Number.isInteger(maxBatchSize) || maxBatchSize < 1 || maxBatchSize > MAX_IDS_PER_CALL) {
+    throw new TypeError(
+      `createEc2Loaders: maxBatchSize must be an integer in 1..${MAX_IDS_PER_CALL}, got ${String(options.maxBatchSize)}`,
+    );
+  }
+  const ctx: LoaderContext = { session, signal, maxBatchSize };
+  const instance = createInstanceLoader(ctx);
+  return {
+    instance,
+    securityGroup: createSecurityGroupLoader(ctx),
+    volume: createVolumeLoader(ctx),
+    listInstances: (args) => listInstances(ctx, instance, args),
+  };
+}

@@ -1,0 +1,124 @@
+import { describe, expect, it } from 'vitest';
+import { fakeEc2, instanceId } from '../test/fake-ec2.js';
+import { awsError, fakeSession } from '../test/fake-session.js';
+import { createEc2Loaders } from './ec2-loaders.js';
+import { AdapterErrorCode } from './errors.js';
+import { toInstanceFilters } from './list-instances.js';
+import type { Instance } from './types.js';
+
+const fleet = Array.from({ length: 12 }, (_, k) => ({
+  id: instanceId(k + 1),
+  region: 'us-east-1',
+  state: k % 3 === 0 ? 'stopped' : 'running',
+  tags: { Name: `web-${k}`, ...(k % 2 === 0 ? { Team: 'data' } : {}) },
+}));
+
+describe('toInstanceFilters', () => {
+  it('maps every filter to its EC2 filter name', () => {
+    expect(
+      toInstanceFilters({
+        ids: ['i-0123456789abcdef0'],
+        states: ['running', 'stopped'],
+        types: ['t3.micro'],
+        vpcIds: ['vpc-01234567'],
+        tags: [{ key: 'Team', values: ['data', 'search'] }, { key: 'Owner' }],
+      }),
+    ).toEqual([
+      { Name: 'instance-id', Values: ['i-0123456789abcdef0'] },
+      { Name: 'instance-state-name', Values: ['running', 'stopped'] },
+      { Name: 'instance-type', Values: ['t3.micro'] },
+      { Name: 'vpc-id', Values: ['vpc-01234567'] },
+      { Name: 'tag:Team', Values: ['data', 'search'] },
+      { Name: 'tag-key', Values: ['Owner'] },
+    ]);
+    expect(toInstanceFilters(undefined)).toEqual([]);
+    expect(toInstanceFilters({ states: [] })).toBeNull();
+  });
+});
+
+describe('listInstances', () => {
+  it('pages with MaxResults/NextToken and primes the instance loader', async () => {
+    const { session, calls } = fakeSession(fakeEc2(fleet));
+    const ec2 = createEc2Loaders({ session });
+    const seen: Instance[] = [];
+    let after: string | null = null;
+    let pages = 0;
+    do {
+      const page = await ec2.listInstances({ region: 'us-east-1', first: 5, after });
+      seen.push(...page.items);
+      after = page.hasNextPage ? page.endCursor : null;
+      pages++;
+    } while (after);
+    expect(pages).toBe(3);
+    expect(seen.map((i) => i.id)).toEqual(fleet.map((f) => f.id));
+    expect(calls.map((c) => [c.input.MaxResults, c.input.NextToken])).toEqual([
+      [5, undefined],
+      [5, '5'],
+      [5, '10'],
+    ]);
+    const again = await ec2.instance.loadMany(fleet.map((f) => ({ region: 'us-east-1', id: f.id })));
+    expect(again.map((i) => (i instanceof Error ? i : i?.name))).toEqual(fleet.map((f) => f.tags.Name));
+    expect(calls).toHaveLength(3);
+  });
+
+  it('serves pages smaller than the EC2 minimum of 5 without losing instances', async () => {
+    const { session, calls } = fakeSession(fakeEc2(fleet));
+    const ec2 = createEc2Loaders({ session });
+    const seen: string[] = [];
+    let after: string | null = null;
+    do {
+      const page = await ec2.listInstances({ region: 'us-east-1', first: 2, after });
+      expect(page.items.length).toBeLessThanOrEqual(2);
+      seen.push(...page.items.map((i) => i.id));
+      after = page.hasNextPage ? page.endCursor : null;
+    } while (after);
+    expect(seen).toEqual(fleet.map((f) => f.id));
+    expect(calls.every((c) => c.input.MaxResults !== undefined && (c.input.MaxResults as number) >= 5)).toBe(
+      true,
+    );
+  });
+
+  it('clamps a large first to 1000 and sends filters, ids included, as Filters', async () => {
+    const { session, calls } = fakeSession(fakeEc2(fleet));
+    const ec2 = createEc2Loaders({ session });
+    const page = await ec2.listInstances({
+      region: 'us-east-1',
+      first: 5000,
+      filter: { states: ['running'], tags: [{ key: 'Team', values: ['data'] }], ids: fleet.map((f) => f.id) },
+    });
+    expect(page.items.map((i) => i.id)).toEqual(
+      fleet.filter((f) => f.state === 'running' && f.tags.Team === 'data').map((f) => f.id),
+    );
+    expect(page).toMatchObject({ endCursor: null, hasNextPage: false });
+    expect(calls[0]?.input.MaxResults).toBe(1000);
+    expect(calls[0]?.input.InstanceIds).toBeUndefined();
+  });
+
+  it('answers an empty value list without a call and rejects a bad first', async () => {
+    const { session, calls } = fakeSession(fakeEc2(fleet));
+    const ec2 = createEc2Loaders({ session });
+    expect(await ec2.listInstances({ region: 'us-east-1', filter: { ids: [] } })).toEqual({
+      items: [],
+      endCursor: null,
+      hasNextPage: false,
+    });
+    await expect(ec2.listInstances({ region: 'us-east-1', first: 0 })).rejects.toThrow(TypeError);
+    expect(calls).toHaveLength(0);
+  });
+
+  it('turns a failure into an Ec2Error', async () => {
+    const { session } = fakeSession(() => {
+      throw awsError('UnauthorizedOperation', 403, 'req-denied');
+    });
+    await expect(createEc2Loaders({ session }).listInstances({ region: 'ap-south-1' })).rejects.toMatchObject(
+      {
+        name: 'Ec2Error',
+        code: AdapterErrorCode.AWS_ACCESS_DENIED,
+        region: 'ap-south-1',
+        awsCode: 'UnauthorizedOperation',
+        requestId: 'req-denied',
+        retryable: false,
+      },
+    );
+  });
+});

@@ -1,0 +1,135 @@
+import { DescribeInstancesCommand, EC2Client, type Filter } from '@aws-sdk/client-ec2';
+import type DataLoader from 'dataloader';
+import { abortedError, type ErrorContext, toEc2Error } from './errors.js';
+import { toInstance } from './map.js';
+import type { LoaderContext } from './regional-loader.js';
+import type { Instance, InstanceFilter, Page, RegionalId } from './types.js';
+
+export interface ListInstancesArgs {
+  region: string;
+  filter?: InstanceFilter;
+  /**
+   * Page size, sent as `MaxResults` (which EC2 clamps to 5..1000; a larger `first` gets a
+   * page of 1000 and `hasNextPage`).
+   * @default 100
+   */
+  first?: number;
+  /** The `endCursor` of the previous page. */
+  after?: string | null;
+}
+
+/** @default page size of `listInstances` */
+export const DEFAULT_PAGE_SIZE = 100;
+const MIN_RESULTS = 5;
+const MAX_RESULTS = 1000;
+// EC2 cannot return fewer than 5 results; a cursor inside a page carries the offset too.
+const INNER_CURSOR = /^rolegraph:(\d+):(.*)$/s;
+
+interface Cursor {
+  nextToken: string | undefined;
+  skip: number;
+}
+
+function decodeCursor(after: string | null | undefined): Cursor {
+  if (!after) return { nextToken: undefined, skip: 0 };
+  const inner = INNER_CURSOR.exec(after);
+  if (inner) return { nextToken: inner[2] || undefined, skip: Number(inner[1]) };
+  return { nextToken: after, skip: 0 };
+}
+
+const encodeInnerCursor = (nextToken: string | undefined, skip: number) =>
+  `rolegraph:${skip}:${nextToken ?? ''}`;
+
+/**
+ * `InstanceFilter` to EC2 `Filters`, or `null` when an empty value list means nothing can match.
+ *
+ * @example
+ * toInstanceFilters({ states: ['running'], tags: [{ key: 'Team', values: ['data'] }] });
+ * // [{ Name: 'instance-state-name', Values: ['running'] }, { Name: 'tag:Team', Values: ['data'] }]
+ */
+export function toInstanceFilters(filter: InstanceFilter | undefined): Filter[] | null {
+  if (!filter) return [];
+  const filters: Filter[] = [];
+  const add = (name: string, values: readonly string[] | undefined) => {
+    if (values !== undefined) filters.push({ Name: name, Values: [...values] });
+  };
+  // ids go in a filter, not InstanceIds: EC2 refuses MaxResults together with InstanceIds.
+  add('instance-id', filter.ids);
+  add('instance-state-name', filter.states);
+  add('instance-type', filter.types);
+  add('vpc-id', filter.vpcIds);
+  for (const tag of filter.tags ?? []) {
+    if (tag.values === undefined) add('tag-key', [tag.key]);
+    else add(`tag:${tag.key}`, tag.values);
+  }
+  return filters.some((f) => f.Values?.length === 0) ? null : filters;
+}
+
+/**
+ * One page of the instances of a region matching `filter`; every listed instance is primed
+ * into `instanceLoader`, so resolving it again by id costs nothing.
+ *
+ * @example
+ * const page = await listInstances(ctx, loader, { region: 'us-east-1', filter: { states: ['running'] }, first: 50 });
+ * const next = await listInstances(ctx, loader, { region: 'us-east-1', first: 50, after: page.endCursor });
+ */
+export async function listInstances(
+  ctx: LoaderContext,
+  instanceLoader: DataLoader<RegionalId, Instance | null, string>,
+  args: ListInstancesArgs,
+): Promise<Page<Instance>> {
+  const { region } = args;
+  const first = args.first ?? DEFAULT_PAGE_SIZE;
+  if (!Number.isInteger(first) || first < 1) {
+    throw new TypeError(`listInstances: first must be a positive integer, got ${String(args.first)}`);
+  }
+  const filters = toInstanceFilters(args.filter);
+  if (filters === null) return { items: [], endCursor: null, hasNextPage: false };
+  const errorContext: ErrorContext = {
+    accountId: ctx.session.accountId,
+    region,
+    operation: 'DescribeInstances',
+    signal: ctx.signal,
+  };
+  const origin = { accountId: ctx.session.accountId, region };
+  const cursor = decodeCursor(args.after);
+  const maxResults = Math.min(MAX_RESULTS, Math.max(MIN_RESULTS, cursor.skip + first));
+  try {
+    const client = ctx.session.client(EC2Client, region);
+    let token = cursor.nextToken;
+    let skip = cursor.skip;
+    for (;;) {
+      if (ctx.signal?.aborted) throw abortedError(errorContext);
+      const output = await client.send(
+        new DescribeInstancesCommand({
+          Filters: filters.length > 0 ? filters : undefined,
+          MaxResults: maxResults,
+          NextToken: token,
+        }),
+        { abortSignal: ctx.signal },
+      );
+      const instances = (output.Reservations ?? [])
+        .flatMap((r) => r.Instances ?? [])
+        .map((raw) => toInstance(raw, origin));
+      for (const instance of instances) instanceLoader.prime({ region, id: instance.id }, instance);
+      const end = skip + first;
+      if (end < instances.length) {
+        return {
+          items: instances.slice(skip, end),
+          endCursor: encodeInnerCursor(token, end),
+          hasNextPage: true,
+        };
+      }
+      const items = instances.slice(skip);
+      // A filtered page may come back empty with a token; keep going rather than return nothing.
+      if (items.length === 0 && output.NextToken) {
+        token = output.NextToken;
+        skip = 0;
+        continue;
+      }
+      return { items, endCursor: output.NextToken ?? null, hasNextPage: Boolean(output.NextToken) };
+    }
+  } catch (error) {
+    throw toEc2Error(error, errorContext);
+  }
+}

@@ -1,0 +1,153 @@
+import {
+  GetBucketEncryptionCommand,
+  GetBucketPolicyStatusCommand,
+  GetBucketTaggingCommand,
+  GetPublicAccessBlockCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import { awsErrorCode } from '@rolegraph/credentials';
+import DataLoader from 'dataloader';
+import type { S3Context } from './context.js';
+import { abortedError, type ErrorContext, toS3Error } from './errors.js';
+import type { BucketEncryption, BucketPolicyStatus, PublicAccessBlock, Tag } from './types.js';
+
+/** How one per-bucket configuration is read. */
+interface BucketConfig<T> {
+  operation: string;
+  /** The code S3 answers when the bucket simply has no such configuration. */
+  notConfiguredCode: string;
+  whenNotConfigured: T;
+  read(client: S3Client, bucket: string, signal: AbortSignal | undefined): Promise<T>;
+}
+
+/**
+ * A per-request loader of one bucket configuration: each bucket costs one call, sent to the
+ * bucket's own region, at most `concurrency` in flight; "not configured" is a value, not an error.
+ */
+function createBucketConfigLoader<T>(
+  ctx: S3Context,
+  regionLoader: DataLoader<string, string, string>,
+  config: BucketConfig<T>,
+): DataLoader<string, T, string> {
+  const loadOne = async (bucket: string): Promise<T> => {
+    // Resolve the region outside the limiter: the region loader takes a slot of its own.
+    const region = await regionLoader.load(bucket);
+    return ctx.limit(async () => {
+      const context: ErrorContext = {
+        accountId: ctx.session.accountId,
+        region,
+        operation: config.operation,
+        bucket,
+        signal: ctx.signal,
+      };
+      if (ctx.signal?.aborted) throw abortedError(context);
+      try {
+        return await config.read(ctx.session.client(S3Client, region), bucket, ctx.signal);
+      } catch (error) {
+        if (awsErrorCode(error) === config.notConfiguredCode && !ctx.signal?.aborted) {
+          return config.whenNotConfigured;
+        }
+        throw toS3Error(error, context);
+      }
+    });
+  };
+  return new DataLoader<string, T, string>((buckets) =>
+    Promise.all(buckets.map((bucket) => loadOne(bucket).catch((error: unknown) => error as Error))),
+  );
+}
+
+const sortTags = (tags: Tag[]) => tags.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+
+const tagsConfig: BucketConfig<Tag[]> = {
+  operation: 'GetBucketTagging',
+  notConfiguredCode: 'NoSuchTagSet',
+  whenNotConfigured: [],
+  async read(client, bucket, signal) {
+    const output = await client.send(new GetBucketTaggingCommand({ Bucket: bucket }), {
+      abortSignal: signal,
+    });
+    return sortTags(
+      (output.TagSet ?? []).flatMap((t) =>
+        t.Key === undefined ? [] : [{ key: t.Key, value: t.Value ?? '' }],
+      ),
+    );
+  },
+};
+
+const encryptionConfig: BucketConfig<BucketEncryption | null> = {
+  operation: 'GetBucketEncryption',
+  notConfiguredCode: 'ServerSideEncryptionConfigurationNotFoundError',
+  whenNotConfigured: null,
+  async read(client, bucket, signal) {
+    const output = await client.send(new GetBucketEncryptionCommand({ Bucket: bucket }), {
+      abortSignal: signal,
+    });
+    const rule = output.ServerSideEncryptionConfiguration?.Rules?.[0];
+    const byDefault = rule?.ApplyServerSideEncryptionByDefault;
+    if (!rule || !byDefault?.SSEAlgorithm) return null;
+    return {
+      algorithm: byDefault.SSEAlgorithm,
+      kmsKeyId: byDefault.KMSMasterKeyID ?? null,
+      bucketKeyEnabled: rule.BucketKeyEnabled ?? false,
+    };
+  },
+};
+
+const publicAccessBlockConfig: BucketConfig<PublicAccessBlock | null> = {
+  operation: 'GetPublicAccessBlock',
+  notConfiguredCode: 'NoSuchPublicAccessBlockConfiguration',
+  whenNotConfigured: null,
+  async read(client, bucket, signal) {
+    const output = await client.send(new GetPublicAccessBlockCommand({ Bucket: bucket }), {
+      abortSignal: signal,
+    });
+    const c = output.PublicAccessBlockConfiguration;
+    if (!c) return null;
+    return {
+      blockPublicAcls: c.BlockPublicAcls ?? false,
+      ignorePublicAcls: c.IgnorePublicAcls ?? false,
+      blockPublicPolicy: c.BlockPublicPolicy ?? false,
+      restrictPublicBuckets: c.RestrictPublicBuckets ?? false,
+    };
+  },
+};
+
+const policyStatusConfig: BucketConfig<BucketPolicyStatus | null> = {
+  operation: 'GetBucketPolicyStatus',
+  notConfiguredCode: 'NoSuchBucketPolicy',
+  whenNotConfigured: null,
+  async read(client, bucket, signal) {
+    const output = await client.send(new GetBucketPolicyStatusCommand({ Bucket: bucket }), {
+      abortSignal: signal,
+    });
+    return output.PolicyStatus ? { isPublic: output.PolicyStatus.IsPublic ?? false } : null;
+  },
+};
+
+/** The per-bucket configuration loaders of one request. */
+export interface BucketLoaders {
+  tags: DataLoader<string, Tag[], string>;
+  encryption: DataLoader<string, BucketEncryption | null, string>;
+  publicAccessBlock: DataLoader<string, PublicAccessBlock | null, string>;
+  policyStatus: DataLoader<string, BucketPolicyStatus | null, string>;
+}
+
+/**
+ * Tags, encryption, public access block and policy status by bucket name: one call per bucket
+ * and configuration, only when asked for, in the bucket's region, capped by `ctx.limit`.
+ *
+ * @example
+ * const { tags } = createBucketLoaders(ctx, regionLoader);
+ * await tags.load('my-bucket'); // [] when the bucket has no tag set
+ */
+export function createBucketLoaders(
+  ctx: S3Context,
+  regionLoader: DataLoader<string, string, string>,
+): BucketLoaders {
+  return {
+    tags: createBucketConfigLoader(ctx, regionLoader, tagsConfig),
+    encryption: createBucketConfigLoader(ctx, regionLoader, encryptionConfig),
+    publicAccessBlock: createBucketConfigLoader(ctx, regionLoader, publicAccessBlockConfig),
+    policyStatus: createBucketConfigLoader(ctx, regionLoader, policyStatusConfig),
+  };
+}

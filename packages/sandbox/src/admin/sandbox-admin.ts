@@ -1,0 +1,65 @@
+import type { FaultRule, Knobs, KnobsSnapshot, LatencyOptions, ThrottlingOptions } from '../knobs/knobs.js';
+import type { ServiceName } from '../server/aws-error.js';
+import type { CallCounter, CallCounters, CallFilter } from './call-counters.js';
+
+/** Run-time control of a running sandbox: call counters, knobs and the clock. */
+export interface SandboxAdmin {
+  /** Exact number of counted calls matching every field of the filter. */
+  calls(filter?: CallFilter): number;
+  /** Every counter. */
+  counters(): CallCounter[];
+  /** Zeroes the counters (knobs and sessions are kept). */
+  reset(): void;
+  /** Replaces the latency of every service. */
+  setLatency(latency: LatencyOptions): void;
+  /** Replaces the throttling settings and refills every token bucket. */
+  setThrottling(throttling: ThrottlingOptions): void;
+  /** Adds a fault rule; rules are tried in order. */
+  setFault(rule: FaultRule): void;
+  /** Replaces every fault rule. */
+  setFaults(rules: readonly FaultRule[]): void;
+  clearFaults(): void;
+  /** A disabled service answers 503 to every authenticated request. */
+  setServiceEnabled(service: ServiceName, enabled: boolean): void;
+  /** A disabled account's credentials stop working and its roles cannot be assumed. */
+  setAccountEnabled(accountId: string, enabled: boolean): void;
+  /** Moves the sandbox clock forward (or back, if negative) by `ms`. */
+  advanceClock(ms: number): void;
+  /** The sandbox clock, epoch ms. */
+  now(): number;
+  knobs(): KnobsSnapshot & { clockOffsetMs: number };
+}
+
+export function createSandboxAdmin(deps: {
+  counters: CallCounters;
+  knobs: Knobs;
+  now: () => number;
+  clockOffset: { ms: number };
+}): SandboxAdmin {
+  const { counters, knobs } = deps;
+  return {
+    calls: (filter) => counters.calls(filter),
+    counters: () => counters.list(),
+    reset: () => counters.reset(),
+    setLatency: (latency) => knobs.setLatency(latency),
+    setThrottling: (throttling) => knobs.setThrottling(throttling),
+    setFault: (rule) => knobs.addFault(rule),
+    setFaults: (rules) => knobs.setFaults(rules),
+    clearFaults: () => knobs.setFaults([]),
+    setServiceEnabled: (service, enabled) => {
+      if (enabled) knobs.disabledServices.delete(service);
+      else knobs.disabledServices.add(service);
+    },
+    setAccountEnabled: (accountId, enabled) => {
+      if (enabled) knobs.disabledAccounts.delete(accountId);
+      else knobs.disabledAccounts.add(accountId);
+    },
+    advanceClock: (ms) => {
+      if (!Number.isFinite(ms))
+        throw new TypeError(`advanceClock: ms must be a finite number, got ${String(ms)}`);
+      deps.clockOffset.ms += ms;
+    },
+    now: () => deps.now(),
+    knobs: () => ({ ...knobs.snapshot(), clockOffsetMs: deps.clockOffset.ms }),
+  };
+}

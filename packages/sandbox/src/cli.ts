@@ -1,0 +1,94 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import type { FaultRule, LatencyOptions } from './knobs/knobs.js';
+import type { ServiceName } from './server/aws-error.js';
+import { startSandbox } from './start-sandbox.js';
+
+const usage = `rolegraph-sandbox: a local multi-account AWS (STS, EC2, S3)
+
+Options:
+  --port <n>                 port to listen on (default 4566)
+  --host <addr>              address to bind (default 127.0.0.1)
+  --fixture <path|demo>      YAML/JSON fixture file, or the built-in demo (default demo)
+  --latency <svc=ms[:jitter]>  injected latency, repeatable (e.g. ec2=50:20)
+  --fault <svc[:op]=kind>    forced fault, repeatable; kind: throttle|internal|unavailable|reset
+  --throttling               AWS-like token buckets (EC2/STS 100 burst, 20/s)
+  --allow-short-sessions     test-only: AssumeRole DurationSeconds down to 1
+  --help`;
+
+const services = new Set(['sts', 'ec2', 's3']);
+
+function fail(message: string): never {
+  console.error(`rolegraph-sandbox: ${message}\n\n${usage}`);
+  process.exit(2);
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      port: { type: 'string', default: '4566' },
+      host: { type: 'string', default: '127.0.0.1' },
+      fixture: { type: 'string', default: 'demo' },
+      latency: { type: 'string', multiple: true, default: [] },
+      fault: { type: 'string', multiple: true, default: [] },
+      throttling: { type: 'boolean', default: false },
+      'allow-short-sessions': { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    console.log(usage);
+    return;
+  }
+  const latency: LatencyOptions = {};
+  for (const spec of values.latency) {
+    const m = /^(sts|ec2|s3)=(\d+)(?::(\d+))?$/.exec(spec);
+    if (!m) fail(`bad --latency ${spec}`);
+    latency[m[1] as ServiceName] = { fixedMs: Number(m[2]), jitterMs: Number(m[3] ?? 0) };
+  }
+  const faults: FaultRule[] = values.fault.map((spec) => {
+    const m = /^(\w+)(?::(\w+))?=(throttle|internal|unavailable|reset)$/.exec(spec);
+    if (!m || !services.has(m[1] ?? '')) fail(`bad --fault ${spec}`);
+    return {
+      service: m[1] as ServiceName,
+      ...(m[2] ? { operation: m[2] } : {}),
+      error: m[3] as FaultRule['error'],
+    };
+  });
+  const sb = await startSandbox({
+    fixture: values.fixture,
+    port: Number(values.port),
+    host: values.host,
+    latency,
+    faults,
+    throttling: values.throttling,
+    allowShortSessions: values['allow-short-sessions'],
+  });
+  const central = sb.fixture.accounts
+    .flatMap((a) => a.users)
+    .find((u) => u.name === sb.fixture.centralPrincipal);
+  const roles = sb.fixture.accounts.flatMap((a) => a.roles.map((r) => `  ${a.alias.padEnd(12)} ${r.arn}`));
+  console.log(`rolegraph-sandbox listening on ${sb.endpoint}
+
+Point the AWS CLI and SDKs at it:
+  export AWS_ENDPOINT_URL=${sb.endpoint}
+  export AWS_ACCESS_KEY_ID=${sb.credentials.accessKeyId}
+  export AWS_SECRET_ACCESS_KEY=${sb.credentials.secretAccessKey}
+  export AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
+  aws sts get-caller-identity          # ${central?.arn ?? ''}
+
+Roles:
+${roles.slice(0, 20).join('\n')}${roles.length > 20 ? `\n  ... and ${roles.length - 20} more` : ''}
+
+Admin: curl ${sb.endpoint}/_sandbox/counters   (also /_sandbox/calls, /_sandbox/reset, /_sandbox/knobs)`);
+  const stop = () => {
+    void sb.close().then(() => process.exit(0));
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+main().catch((error: unknown) => {
+  console.error(`rolegraph-sandbox: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});

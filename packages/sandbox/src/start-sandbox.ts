@@ -1,0 +1,159 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createAdminRoutes } from './admin/admin-routes.js';
+import { CallCounters } from './admin/call-counters.js';
+import { createSandboxAdmin, type SandboxAdmin } from './admin/sandbox-admin.js';
+import { SandboxError, SandboxErrorCode } from './errors.js';
+import { demoFixture } from './fixture/demo-fixture.js';
+import type { FixtureInput, SandboxFixture } from './fixture/fixture-schema.js';
+import { loadFixture } from './fixture/load-fixture.js';
+import { type FaultRule, Knobs, type LatencyOptions, type ThrottlingOptions } from './knobs/knobs.js';
+import { IdentityStore } from './server/identity-store.js';
+import { createRequestHandler } from './server/request-handler.js';
+import { createEc2Service } from './services/ec2.js';
+import { createS3Service } from './services/s3.js';
+import { createStsService } from './services/sts.js';
+
+export interface SandboxOptions {
+  /** A fixture object, a YAML/JSON file path, or `'demo'`. @default demoFixture() */
+  fixture?: SandboxFixture | FixtureInput | string;
+  /** @default 0 (an ephemeral port) */
+  port?: number;
+  /** @default '127.0.0.1' */
+  host?: string;
+  /** The sandbox clock (expiry, skew, throttling refills, `Date` headers). @default Date.now */
+  now?: () => number;
+  /** Randomness for latency jitter and fault probabilities. @default Math.random */
+  random?: () => number;
+  /** Test-only: AssumeRole accepts DurationSeconds down to 1 instead of 900. @default false */
+  allowShortSessions?: boolean;
+  latency?: LatencyOptions;
+  throttling?: ThrottlingOptions;
+  faults?: FaultRule[];
+  /** Larger request bodies are answered with an AWS-shaped error. @default 1048576 */
+  maxBodyBytes?: number;
+}
+
+/** Long-term keys of a fixture principal. */
+export interface SandboxCredentials {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+}
+
+export interface Sandbox {
+  /** `http://127.0.0.1:<port>`: the `endpoint` for every AWS client (S3 with `forcePathStyle: true`). */
+  readonly endpoint: string;
+  readonly port: number;
+  /** Keys of the fixture's central principal. */
+  readonly credentials: SandboxCredentials;
+  /** Keys of any fixture user, by name. */
+  principal(name: string): SandboxCredentials;
+  readonly fixture: SandboxFixture;
+  readonly admin: SandboxAdmin;
+  /** Stops listening and closes every connection. */
+  close(): Promise<void>;
+}
+
+function checkOptions(options: SandboxOptions): void {
+  const { port, maxBodyBytes } = options;
+  if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) {
+    throw new TypeError(`startSandbox: port must be an integer in 0..65535, got ${String(port)}`);
+  }
+  if (maxBodyBytes !== undefined && (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 1)) {
+    throw new TypeError(`startSandbox: maxBodyBytes must be a positive integer, got ${String(maxBodyBytes)}`);
+  }
+  for (const name of ['now', 'random'] as const) {
+    if (options[name] !== undefined && typeof options[name] !== 'function') {
+      throw new TypeError(`startSandbox: ${name} must be a function, got ${typeof options[name]}`);
+    }
+  }
+}
+
+/**
+ * Starts a local multi-account AWS (STS, EC2, S3) that the real AWS SDKs and CLI accept.
+ *
+ * @example
+ * const sb = await startSandbox({ fixture: demoFixture(), port: 0 });
+ * const ec2 = new EC2Client({ endpoint: sb.endpoint, region: 'us-east-1', credentials: sb.credentials });
+ * await sb.close();
+ */
+export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
+  checkOptions(options);
+  const source = options.fixture ?? 'demo';
+  const fixture = source === 'demo' ? demoFixture() : loadFixture(source);
+  const baseNow = options.now ?? Date.now;
+  const clockOffset = { ms: 0 };
+  const now = () => baseNow() + clockOffset.ms;
+  const knobs = new Knobs(options.random ?? Math.random);
+  if (options.latency) knobs.setLatency(options.latency);
+  knobs.setThrottling(options.throttling);
+  knobs.setFaults(options.faults ?? []);
+  const counters = new CallCounters();
+  const identities = new IdentityStore(fixture);
+  const isAccountEnabled = (id: string) => !knobs.disabledAccounts.has(id);
+  const admin = createSandboxAdmin({ counters, knobs, now, clockOffset });
+  const handler = createRequestHandler({
+    identities,
+    sts: createStsService({
+      fixture,
+      identities,
+      allowShortSessions: options.allowShortSessions ?? false,
+      isAccountEnabled,
+    }),
+    ec2: createEc2Service(fixture),
+    s3: createS3Service(fixture),
+    knobs,
+    counters,
+    now,
+    maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,
+    isAccountEnabled,
+    admin: createAdminRoutes(admin),
+  });
+  const server = createServer({ keepAliveTimeout: 5000 }, (req, res) => {
+    handler(req, res).catch(() => {
+      if (!res.headersSent) res.writeHead(500);
+      res.end();
+    });
+  });
+  // A client that hangs up mid-request must never take the process down.
+  server.on('clientError', (_error, socket) => {
+    if (socket.writable)
+      socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    else socket.destroy();
+  });
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (cause) =>
+      reject(
+        new SandboxError(SandboxErrorCode.ListenFailed, `cannot listen on ${host}:${options.port ?? 0}`, {
+          cause,
+        }),
+      ),
+    );
+    server.listen(options.port ?? 0, host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const users = new Map(fixture.accounts.flatMap((a) => a.users.map((u) => [u.name, u] as const)));
+  const principal = (name: string): SandboxCredentials => {
+    const user = users.get(name);
+    if (!user) throw new SandboxError(SandboxErrorCode.UnknownPrincipal, `no fixture user named ${name}`);
+    return { accessKeyId: user.accessKeyId, secretAccessKey: user.secretAccessKey };
+  };
+  const urlHost = host.includes(':') ? `[${host}]` : host;
+  let closing: Promise<void> | undefined;
+  return {
+    endpoint: `http://${urlHost}:${port}`,
+    port,
+    credentials: principal(fixture.centralPrincipal),
+    principal,
+    fixture,
+    admin,
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      return closing;
+    },
+  };
+}
