@@ -232,10 +232,8 @@ describe('EC2 errors against the sandbox', () => {
     expect(results[3]).toBe(results[4]);
   });
 
-  // Known gap, asserted so it cannot go unnoticed: the SDK takes an EC2 error's request id only from the
-  // x-amzn-RequestId header (real EC2 sends it), and the sandbox does not send that header for EC2 yet.
-  // When it does, this test starts failing: turn `it.fails` into `it`.
-  it.fails('EC2 errors carry the AWS request id (fails until the sandbox sends x-amzn-RequestId for EC2)', async () => {
+  // The SDK takes an EC2 error's request id from the x-amzn-RequestId header, which the sandbox sends as EC2 does.
+  it('EC2 errors carry the AWS request id', async () => {
     const session = env.singleAttempt();
     env.sb.admin.setFault({ service: 'ec2', operation: 'DescribeInstances', error: 'throttle' });
     const error = await createEc2Loaders({ session })

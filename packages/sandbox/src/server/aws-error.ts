@@ -33,8 +33,8 @@ export function newRequestId(service: ServiceName): string {
 export function requestIdHeaders(service: ServiceName, requestId: string): Record<string, string> {
   if (service === 's3')
     return { 'x-amz-request-id': requestId, 'x-amz-id-2': randomBytes(24).toString('base64') };
-  if (service === 'sts') return { 'x-amzn-RequestId': requestId };
-  return {};
+  // EC2 also puts the id in the body, but the SDK reads $metadata.requestId from this header.
+  return { 'x-amzn-RequestId': requestId };
 }
 
 /** Renders an AwsError in the wire format of STS (query XML), EC2 (EC2 XML) or S3 (REST-XML). */
