@@ -1,3 +1,5 @@
+export type { ClassifiedAwsError } from './adapter-errors.js';
+export { AdapterErrorCode, classifyAwsError, isCredentialsError } from './adapter-errors.js';
 export type {
   AssumedRoleProvider,
   AssumeRoleOptions,

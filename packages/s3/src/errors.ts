@@ -1,34 +1,13 @@
-import { awsErrorCode, awsRequestId, CredentialsError, isRecoverableError } from '@rolegraph/credentials';
+import {
+  AdapterErrorCode,
+  awsErrorCode,
+  awsRequestId,
+  classifyAwsError,
+  isCredentialsError,
+} from '@rolegraph/credentials';
 
-/**
- * Stable error codes of the service adapters (the same strings in `@rolegraph/s3` and
- * `@rolegraph/s3`). Switch on `error.code`, never on messages.
- *
- * @example
- * if (error instanceof S3Error && error.code === AdapterErrorCode.AWS_THROTTLED) backOff();
- */
-export const AdapterErrorCode = {
-  /** AWS asked us to slow down (Throttling, RequestLimitExceeded, SlowDown, ...). */
-  AWS_THROTTLED: 'AWS_THROTTLED',
-  /** 5xx, network failure, timeout or a service that is switched off. */
-  AWS_UNAVAILABLE: 'AWS_UNAVAILABLE',
-  /** The role may not do this (AccessDenied, UnauthorizedOperation, ...). */
-  AWS_ACCESS_DENIED: 'AWS_ACCESS_DENIED',
-  /** AWS rejected the credentials as expired even after the session renewed them once. */
-  AWS_CREDENTIALS_EXPIRED: 'AWS_CREDENTIALS_EXPIRED',
-  /** The thing asked for does not exist (NoSuchBucket, InvalidVpcID.NotFound, ...). */
-  AWS_NOT_FOUND: 'AWS_NOT_FOUND',
-  /** A 4xx validation failure: the request itself is wrong. */
-  AWS_INVALID_REQUEST: 'AWS_INVALID_REQUEST',
-  /** The session could not get credentials; `cause` is the `CredentialsError`. */
-  CREDENTIALS_UNAVAILABLE: 'CREDENTIALS_UNAVAILABLE',
-  /** The caller's `AbortSignal` fired. */
-  ABORTED: 'ABORTED',
-  /** Any other AWS failure. */
-  AWS_ERROR: 'AWS_ERROR',
-} as const;
-
-export type AdapterErrorCode = (typeof AdapterErrorCode)[keyof typeof AdapterErrorCode];
+/** The codes live in `@rolegraph/credentials`, shared by every adapter; re-exported here for importers. */
+export { AdapterErrorCode };
 
 export interface S3ErrorOptions {
   code: AdapterErrorCode;
@@ -73,123 +52,6 @@ export class S3Error extends Error {
     this.retryable = options.retryable;
     this.bucket = options.bucket;
   }
-}
-
-const THROTTLING_CODES = new Set([
-  'Throttling',
-  'ThrottlingException',
-  'ThrottledException',
-  'RequestThrottled',
-  'RequestThrottledException',
-  'RequestLimitExceeded',
-  'TooManyRequestsException',
-  'SlowDown',
-  'EC2ThrottledException',
-  'BandwidthLimitExceeded',
-  'PriorRequestNotComplete',
-]);
-const ACCESS_DENIED_CODES = new Set([
-  'AccessDenied',
-  'AccessDeniedException',
-  'UnauthorizedOperation',
-  'AuthFailure',
-  'AllAccessDisabled',
-  'InvalidClientTokenId',
-  'SignatureDoesNotMatch',
-  'OptInRequired',
-]);
-const EXPIRED_CODES = new Set(['ExpiredToken', 'ExpiredTokenException', 'RequestExpired']);
-const NOT_FOUND_CODES = new Set(['NotFound', 'NoSuchBucket', 'NoSuchKey']);
-const INVALID_CODES = new Set([
-  'InvalidParameterValue',
-  'InvalidParameterCombination',
-  'InvalidParameter',
-  'MissingParameter',
-  'ValidationError',
-  'ValidationException',
-  'InvalidRequest',
-  'InvalidArgument',
-  'InvalidBucketName',
-  'InvalidToken',
-  'InvalidNextToken',
-  'InvalidPaginationToken',
-  'InvalidFilter',
-  'UnknownParameter',
-  'MalformedXML',
-]);
-const UNAVAILABLE_CODES = new Set([
-  'ServiceUnavailable',
-  'ServiceUnavailableException',
-  'Unavailable',
-  'InternalError',
-  'InternalFailure',
-  'InternalServerError',
-  'InternalServiceError',
-  'RequestTimeout',
-  'RequestTimeoutException',
-  'TimeoutError',
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ECONNABORTED',
-  'EPIPE',
-  'ETIMEDOUT',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENETDOWN',
-  'UND_ERR_SOCKET',
-  'UND_ERR_CONNECT_TIMEOUT',
-]);
-
-interface Classified {
-  code: AdapterErrorCode;
-  retryable: boolean;
-}
-
-function httpStatus(error: unknown): number | undefined {
-  const status = (error as { $metadata?: { httpStatusCode?: unknown } } | null)?.$metadata?.httpStatusCode;
-  return typeof status === 'number' ? status : undefined;
-}
-
-function isCredentialsError(error: unknown): error is CredentialsError {
-  return (
-    error instanceof CredentialsError ||
-    (typeof error === 'object' && error !== null && (error as { name?: unknown }).name === 'CredentialsError')
-  );
-}
-
-/** Table first, then HTTP status; messages are never parsed. The same table as `@rolegraph/ec2`. */
-export function classifyAwsError(error: unknown, signal?: AbortSignal): Classified {
-  if (signal?.aborted) return { code: AdapterErrorCode.ABORTED, retryable: false };
-  if (isCredentialsError(error)) {
-    return { code: AdapterErrorCode.CREDENTIALS_UNAVAILABLE, retryable: error.retryable };
-  }
-  const awsCode = awsErrorCode(error);
-  if (awsCode === 'AbortError') return { code: AdapterErrorCode.ABORTED, retryable: false };
-  if (awsCode !== undefined) {
-    if (THROTTLING_CODES.has(awsCode)) return { code: AdapterErrorCode.AWS_THROTTLED, retryable: true };
-    if (EXPIRED_CODES.has(awsCode))
-      return { code: AdapterErrorCode.AWS_CREDENTIALS_EXPIRED, retryable: true };
-    if (ACCESS_DENIED_CODES.has(awsCode))
-      return { code: AdapterErrorCode.AWS_ACCESS_DENIED, retryable: false };
-    if (NOT_FOUND_CODES.has(awsCode) || awsCode.endsWith('.NotFound')) {
-      return { code: AdapterErrorCode.AWS_NOT_FOUND, retryable: false };
-    }
-    if (INVALID_CODES.has(awsCode) || awsCode.endsWith('.Malformed')) {
-      return { code: AdapterErrorCode.AWS_INVALID_REQUEST, retryable: false };
-    }
-    if (UNAVAILABLE_CODES.has(awsCode)) return { code: AdapterErrorCode.AWS_UNAVAILABLE, retryable: true };
-  }
-  const status = httpStatus(error);
-  if (status !== undefined) {
-    if (status === 429) return { code: AdapterErrorCode.AWS_THROTTLED, retryable: true };
-    if (status >= 500) return { code: AdapterErrorCode.AWS_UNAVAILABLE, retryable: true };
-    if (status === 403) return { code: AdapterErrorCode.AWS_ACCESS_DENIED, retryable: false };
-    if (status === 404) return { code: AdapterErrorCode.AWS_NOT_FOUND, retryable: false };
-    if (status === 400) return { code: AdapterErrorCode.AWS_INVALID_REQUEST, retryable: false };
-  }
-  return { code: AdapterErrorCode.AWS_ERROR, retryable: isRecoverableError(error) };
 }
 
 /** The context an AWS call was made in, stamped onto the typed error. */
