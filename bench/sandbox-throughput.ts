@@ -40,6 +40,12 @@ async function loop(name: string, once: () => Promise<boolean>): Promise<Row> {
   return { name, requests, seconds, requestsPerSecond: Math.round(requests / seconds), errors };
 }
 
+/**
+ * Extra node flags for the sandbox process only, e.g. `BENCH_SANDBOX_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof"`
+ * to profile the server without the load generator (node refuses `--cpu-prof` in NODE_OPTIONS).
+ */
+const childNodeArgs = (process.env.BENCH_SANDBOX_NODE_ARGS ?? '').split(/\s+/).filter((a) => a !== '');
+
 const fixtureOptions = { accounts: 2, regions: ['us-east-1'], instancesPerRegion: 50, seed: 1 };
 
 /** The sandbox runs in a child process so that its one core is not shared with the load generator. */
@@ -50,7 +56,7 @@ async function startSandboxProcess(): Promise<{
 }> {
   const child = spawn(
     process.execPath,
-    ['--no-warnings', '--import', 'tsx', fileURLToPath(import.meta.url), '--serve'],
+    [...childNodeArgs, '--no-warnings', '--import', 'tsx', fileURLToPath(import.meta.url), '--serve'],
     {
       stdio: ['ignore', 'pipe', 'inherit'],
     },
