@@ -27,6 +27,13 @@ export interface SandboxOptions {
   random?: () => number;
   /** Test-only: AssumeRole accepts DurationSeconds down to 1 instead of 900. @default false */
   allowShortSessions?: boolean;
+  /**
+   * Test-only: every session AssumeRole mints expires after at most this many seconds, whatever
+   * DurationSeconds asked for. Clients keep asking for valid durations (900+) and still see
+   * credentials expire in seconds, which lets a benchmark cross real expiries quickly.
+   * @default no cap
+   */
+  maxSessionSeconds?: number;
   latency?: LatencyOptions;
   throttling?: ThrottlingOptions;
   faults?: FaultRule[];
@@ -55,7 +62,10 @@ export interface Sandbox {
 }
 
 function checkOptions(options: SandboxOptions): void {
-  const { port, maxBodyBytes } = options;
+  const { port, maxBodyBytes, maxSessionSeconds } = options;
+  if (maxSessionSeconds !== undefined && (!Number.isInteger(maxSessionSeconds) || maxSessionSeconds < 1)) {
+    throw new TypeError(`startSandbox: maxSessionSeconds must be a positive integer, got ${String(maxSessionSeconds)}`);
+  }
   if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) {
     throw new TypeError(`startSandbox: port must be an integer in 0..65535, got ${String(port)}`);
   }
@@ -98,6 +108,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       fixture,
       identities,
       allowShortSessions: options.allowShortSessions ?? false,
+      maxSessionSeconds: options.maxSessionSeconds,
       isAccountEnabled,
     }),
     ec2: createEc2Service(fixture),

@@ -210,6 +210,20 @@ describe('STS', () => {
     }
   });
 
+  it('maxSessionSeconds caps every minted session, whatever DurationSeconds asked', async () => {
+    const capped = await startSandbox({ fixture: demoFixture(), maxSessionSeconds: 30 });
+    try {
+      const before = Date.now();
+      const creds = await assume(capped, readerArn(capped, 'prod'), { durationSeconds: 3600 });
+      const lifetime = (creds.expiration?.getTime() ?? 0) - before;
+      expect(lifetime).toBeGreaterThan(28_000);
+      expect(lifetime).toBeLessThanOrEqual(30_000);
+    } finally {
+      await capped.close();
+    }
+    await expect(startSandbox({ maxSessionSeconds: 0 })).rejects.toThrow(/maxSessionSeconds/);
+  });
+
   it('rejects unknown keys, wrong secrets and wrong tokens', async () => {
     const unknown = await stsError(
       stsClient(sb, { accessKeyId: 'AKIANOTAREALKEY00000', secretAccessKey: 'x'.repeat(40) }).send(

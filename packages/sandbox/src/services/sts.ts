@@ -12,6 +12,8 @@ export interface StsServiceOptions {
   identities: IdentityStore;
   /** Test-only: DurationSeconds may go down to 1. */
   allowShortSessions: boolean;
+  /** Test-only: every minted session lasts at most this long, whatever DurationSeconds asked. */
+  maxSessionSeconds?: number | undefined;
   isAccountEnabled: (accountId: string) => boolean;
 }
 
@@ -153,7 +155,8 @@ export function createStsService(options: StsServiceOptions) {
       );
     }
     // Expirations are whole seconds on the wire, so the session ends exactly at the advertised instant.
-    const expiresAt = Math.floor(req.now / 1000) * 1000 + duration * 1000;
+    const lifetime = Math.min(duration, options.maxSessionSeconds ?? duration);
+    const expiresAt = Math.floor(req.now / 1000) * 1000 + lifetime * 1000;
     const session = options.identities.mint(role, sessionName as string, expiresAt, req.now);
     return response(
       'AssumeRole',
