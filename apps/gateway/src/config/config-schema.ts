@@ -1,0 +1,209 @@
+import { z } from 'zod';
+
+const accountIdSchema = z.string().regex(/^\d{12}$/, 'must be a 12-digit account id');
+const regionSchema = z
+  .string()
+  .regex(/^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/, 'must be a region such as us-east-1');
+const roleArnSchema = z
+  .string()
+  .regex(
+    /^arn:aws[\w-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/,
+    'must be an IAM role ARN like arn:aws:iam::123456789012:role/Reader',
+  );
+const aliasSchema = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be 1-63 lower-case letters, digits or dashes')
+  .refine((s) => !/^\d{12}$/.test(s), 'must not look like an account id');
+
+/** One account the gateway may reach: the only roles it ever assumes are the ones listed here. */
+export const accountSchema = z.strictObject({
+  alias: aliasSchema,
+  /** Defaults to the account in `roleArn`. */
+  accountId: accountIdSchema.optional(),
+  roleArn: roleArnSchema,
+  externalId: z.string().min(2).max(1224).optional(),
+  regions: z.array(regionSchema).min(1),
+  sessionName: z
+    .string()
+    .regex(/^[\w+=,.@-]{2,64}$/)
+    .optional(),
+  durationSeconds: z.number().int().min(900).max(43200).optional(),
+});
+
+const corsSchema = z.union([
+  z.boolean(),
+  z.strictObject({
+    origins: z.array(z.string().min(1)).min(1),
+    credentials: z.boolean().default(false),
+    maxAgeSeconds: z.number().int().min(0).default(600),
+  }),
+]);
+
+export const serverSchema = z.strictObject({
+  /** @default 127.0.0.1 */
+  host: z.string().min(1).default('127.0.0.1'),
+  /** @default 4000; the PORT environment variable wins. */
+  port: z.number().int().min(0).max(65535).default(4000),
+  /** false: no CORS headers; true: any origin (no credentials); or a list of origins. @default false */
+  cors: corsSchema.default(false),
+  /** @default false outside demo mode */
+  graphiql: z.boolean().default(false),
+  /** At most this many accounts are queried at once per request. @default 8 */
+  maxConcurrentAccounts: z.number().int().min(1).max(1000).default(8),
+  /** A request must carry one of these headers unless its content type forces a CORS preflight. */
+  csrfHeaders: z.array(z.string().min(1)).min(1).default(['x-graphql-yoga-csrf']),
+  /** How long in-flight requests may finish after SIGTERM. @default 10000 */
+  shutdownGraceMs: z.number().int().min(0).default(10_000),
+});
+
+const apiKeySchema = z.strictObject({
+  name: z.string().min(1).max(64),
+  /** Hex SHA-256 of the key; the key itself is never stored. */
+  sha256: z.string().regex(/^[0-9a-f]{64}$/i, 'must be the hex SHA-256 of the key (64 hex digits)'),
+  /** Aliases or account ids, or ["*"] for every configured account. */
+  accounts: z.array(z.string().min(1)).min(1),
+});
+
+const jwtSchema = z
+  .strictObject({
+    issuer: z.string().min(1),
+    audience: z.string().min(1),
+    /** HS256/384/512 shared secret (at least 32 characters). */
+    secret: z.string().min(32).optional(),
+    /** A remote JWKS, e.g. https://issuer.example/.well-known/jwks.json */
+    jwksUrl: z.url().optional(),
+    /** A PEM SPKI public key (RS256 / ES256 / EdDSA). */
+    publicKey: z.string().min(1).optional(),
+    algorithms: z.array(z.string().min(1)).min(1).optional(),
+    /** The claim holding the caller's account allow-list (array of aliases / ids, or "*"). */
+    accountsClaim: z.string().min(1).default('accounts'),
+    /** Tolerated clock skew. @default 30 */
+    clockToleranceSeconds: z.number().int().min(0).default(30),
+  })
+  .refine((j) => [j.secret, j.jwksUrl, j.publicKey].filter((v) => v !== undefined).length === 1, {
+    message: 'exactly one of secret, jwksUrl or publicKey is required',
+  });
+
+export const authSchema = z.strictObject({
+  apiKeys: z.array(apiKeySchema).default([]),
+  jwt: jwtSchema.optional(),
+});
+
+export const limitsSchema = z.strictObject({
+  maxDepth: z.number().int().min(1).default(10),
+  maxAliases: z.number().int().min(0).default(15),
+  maxTokens: z.number().int().min(10).default(2000),
+  maxDirectives: z.number().int().min(0).default(20),
+  /** Estimated cost ceiling; list fields multiply by page size and by accounts x regions. */
+  maxCost: z.number().int().min(1).default(100_000),
+  defaultPageSize: z.number().int().min(1).default(50),
+  maxPageSize: z.number().int().min(1).max(1000).default(1000),
+});
+
+export const profilesSchema = z.strictObject({
+  /** @default AWS_CONFIG_FILE or ~/.aws/config */
+  configFile: z.string().min(1).optional(),
+  /** @default AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials */
+  credentialsFile: z.string().min(1).optional(),
+  /** Profile names to turn into accounts; the alias is the profile name. */
+  names: z.array(z.string().min(1)).min(1),
+});
+
+export const awsSchema = z.strictObject({
+  /** Region of the STS endpoint AssumeRole and GetCallerIdentity go to. @default us-east-1 */
+  stsRegion: regionSchema.default('us-east-1'),
+  /** A custom endpoint for every AWS service (e.g. a running rolegraph sandbox). */
+  endpoint: z.url().optional(),
+});
+
+export const gatewayConfigSchema = z
+  .strictObject({
+    accounts: z.array(accountSchema).default([]),
+    profiles: profilesSchema.optional(),
+    server: serverSchema.default(serverSchema.parse({})),
+    auth: authSchema.optional(),
+    limits: limitsSchema.default(limitsSchema.parse({})),
+    aws: awsSchema.default(awsSchema.parse({})),
+  })
+  .superRefine((config, ctx) => {
+    const host = config.server.host;
+    const loopback = host === 'localhost' || host === '::1' || host.startsWith('127.');
+    const hasAuth =
+      config.auth !== undefined && (config.auth.apiKeys.length > 0 || config.auth.jwt !== undefined);
+    if (!loopback && !hasAuth) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['auth'],
+        message: `is required (an API key or JWT) when server.host (${host}) is not a loopback address`,
+      });
+    }
+    const seen = new Map<string, number>();
+    config.accounts.forEach((account, i) => {
+      for (const name of [account.alias, account.accountId]) {
+        if (name === undefined) continue;
+        if (seen.has(name))
+          ctx.addIssue({ code: 'custom', path: ['accounts', i], message: `duplicate account ${name}` });
+        seen.set(name, i);
+      }
+      const inArn = /::(\d{12}):/.exec(account.roleArn)?.[1];
+      if (account.accountId !== undefined && inArn !== account.accountId) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['accounts', i, 'accountId'],
+          message: `does not match the account in roleArn (${inArn})`,
+        });
+      }
+    });
+  });
+
+/** A configuration file as written (optional fields may be left out). */
+export type GatewayConfigInput = z.input<typeof gatewayConfigSchema>;
+type ParsedConfig = z.output<typeof gatewayConfigSchema>;
+
+/** One reachable account, fully resolved. */
+export interface AccountConfig {
+  alias: string;
+  accountId: string;
+  roleArn: string;
+  externalId?: string | undefined;
+  regions: string[];
+  sessionName?: string | undefined;
+  durationSeconds?: number | undefined;
+  /** Set for accounts from AWS CLI profiles whose source is another profile. */
+  source?: AccountSource | undefined;
+}
+
+/** Where the credentials that assume an account's role come from, when not the default chain. */
+export type AccountSource =
+  | {
+      kind: 'static';
+      profile: string;
+      accessKeyId: string;
+      secretAccessKey: string;
+      sessionToken?: string | undefined;
+    }
+  | {
+      kind: 'role';
+      profile: string;
+      roleArn: string;
+      externalId?: string | undefined;
+      durationSeconds?: number | undefined;
+      sessionName?: string | undefined;
+      source?: AccountSource | undefined;
+    };
+
+export type ServerConfig = ParsedConfig['server'];
+export type AuthConfig = ParsedConfig['auth'];
+export type LimitsConfig = ParsedConfig['limits'];
+export type AwsConfig = ParsedConfig['aws'];
+export type ApiKeyConfig = NonNullable<ParsedConfig['auth']>['apiKeys'][number];
+export type JwtConfig = NonNullable<NonNullable<ParsedConfig['auth']>['jwt']>;
+
+/** The validated configuration `createGateway` runs on. */
+export interface GatewayConfig {
+  accounts: AccountConfig[];
+  server: ServerConfig;
+  auth?: AuthConfig;
+  limits: LimitsConfig;
+  aws: AwsConfig;
+}

@@ -1,0 +1,110 @@
+import { readFile } from 'node:fs/promises';
+import { parse as parseYaml } from 'yaml';
+import { ConfigError, formatPath } from './config-error.js';
+import {
+  type AccountConfig,
+  type GatewayConfig,
+  type GatewayConfigInput,
+  gatewayConfigSchema,
+} from './config-schema.js';
+import { type LoadProfilesOptions, loadProfileAccounts } from './load-profiles.js';
+
+const accountIdIn = (roleArn: string) => /::(\d{12}):/.exec(roleArn)?.[1] ?? '';
+
+export interface ParseConfigOptions {
+  /** Named in every error. @default '<config>' */
+  file?: string;
+  /** Reads AWS CLI profiles; injectable for tests. */
+  loadFiles?: LoadProfilesOptions['loadFiles'];
+}
+
+/**
+ * Validate a configuration object (unknown keys rejected) and resolve its profile accounts.
+ * Errors name the file and the field path.
+ *
+ * @example
+ * const config = await parseConfig({ accounts: [{ alias: 'prod', roleArn, regions: ['us-east-1'] }] });
+ */
+export async function parseConfig(input: unknown, options: ParseConfigOptions = {}): Promise<GatewayConfig> {
+  const file = options.file ?? '<config>';
+  const parsed = gatewayConfigSchema.safeParse(input ?? {});
+  if (!parsed.success) {
+    throw new ConfigError(
+      file,
+      parsed.error.issues.map((issue) => ({ path: formatPath(issue.path), message: issue.message })),
+    );
+  }
+  const { accounts: fileAccounts, profiles, ...rest } = parsed.data;
+  const accounts: AccountConfig[] = fileAccounts.map((a) => ({
+    ...a,
+    accountId: a.accountId ?? accountIdIn(a.roleArn),
+  }));
+  if (profiles) {
+    const fromProfiles = await loadProfileAccounts({ ...profiles, loadFiles: options.loadFiles });
+    for (const account of fromProfiles) {
+      if (accounts.some((a) => a.alias === account.alias || a.accountId === account.accountId)) {
+        throw new ConfigError(file, [
+          { path: `profiles.names`, message: `profile ${account.alias} duplicates a configured account` },
+        ]);
+      }
+      accounts.push(account);
+    }
+  }
+  if (rest.auth) {
+    const known = new Set(accounts.flatMap((a) => [a.alias, a.accountId]));
+    rest.auth.apiKeys.forEach((key, i) => {
+      key.accounts.forEach((name, j) => {
+        if (name !== '*' && !known.has(name)) {
+          throw new ConfigError(file, [
+            { path: `auth.apiKeys[${i}].accounts[${j}]`, message: `${name} is not a configured account` },
+          ]);
+        }
+      });
+    });
+  }
+  return { ...rest, accounts };
+}
+
+/**
+ * Read and validate a YAML (`.yaml`/`.yml`) or JSON configuration file.
+ *
+ * @example
+ * const config = await loadConfigFile('/etc/rolegraph/gateway.yaml');
+ */
+export async function loadConfigFile(
+  file: string,
+  options: Omit<ParseConfigOptions, 'file'> = {},
+): Promise<GatewayConfig> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError(
+      file,
+      [{ path: '', message: `cannot be read (${(error as NodeJS.ErrnoException).code})` }],
+      {
+        cause: error,
+      },
+    );
+  }
+  let input: unknown;
+  try {
+    input = file.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+  } catch (error) {
+    throw new ConfigError(
+      file,
+      [
+        {
+          path: '',
+          message: `is not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${(error as Error).message}`,
+        },
+      ],
+      {
+        cause: error,
+      },
+    );
+  }
+  return parseConfig(input, { ...options, file });
+}
+
+export type { GatewayConfigInput };

@@ -1,0 +1,295 @@
+import { setMaxListeners } from 'node:events';
+import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
+import {
+  type CredentialEvent,
+  createSessionCache,
+  type RefreshDefaults,
+  type RoleConfig,
+  type Session,
+  type SessionCache,
+  type SessionEvent,
+} from '@rolegraph/credentials';
+import type { AwsCredentialIdentityProvider } from '@smithy/types';
+import { GraphQLError } from 'graphql';
+import { createSchema, createYoga, maskError, type YogaServerInstance } from 'graphql-yoga';
+import { createAuthenticator } from './auth/authenticate.js';
+import type { AccountConfig, AccountSource, GatewayConfig } from './config/config-schema.js';
+import { originalOf, redact, toGraphQLError, typedError } from './errors.js';
+import { instrumentSession } from './observability/instrument-session.js';
+import { createJsonLog, type LogFn } from './observability/log.js';
+import { createMetrics, type GatewayMetrics } from './observability/metrics.js';
+import { useErrorReporting } from './plugins/use-error-reporting.js';
+import { useFanOutCost } from './plugins/use-fan-out-cost.js';
+import { requestIdOf, useObservability } from './plugins/use-observability.js';
+import { useProtection } from './plugins/use-protection.js';
+import { createAccountGate } from './schema/account-gate.js';
+import { createRequestAccounts, type GatewayContext } from './schema/context.js';
+import { exampleQueries } from './schema/examples.js';
+import { resolvers } from './schema/resolvers.js';
+import { typeDefs } from './schema/type-defs.js';
+
+/** What a gateway is built from. Only `config` is required. */
+export interface GatewayDeps {
+  config: GatewayConfig;
+  /**
+   * The process-wide session cache. Omitted: the gateway makes one from `config.aws`,
+   * `sourceCredentials` and `clientDefaults`, and closes it in `close()`.
+   */
+  sessions?: SessionCache;
+  /** Credentials that call AssumeRole when the gateway makes the cache. @default the SDK default chain */
+  sourceCredentials?: AwsCredentialIdentityProvider;
+  /** Merged into every SDK client (endpoint, forcePathStyle, maxAttempts, ...). */
+  clientDefaults?: Record<string, unknown>;
+  /** Refresh settings for the cache the gateway makes. */
+  refresh?: RefreshDefaults;
+  /** Structured log sink. @default JSON lines on stdout */
+  log?: LogFn;
+  /** @default Date.now */
+  now?: () => number;
+  /** @default a fresh registry */
+  metrics?: GatewayMetrics;
+}
+
+/** Whatever the HTTP adapter passes along with each request (node: `req`, `res`). */
+export type ServerContext = Record<string, unknown>;
+
+/** The yoga instance plus what the process around it needs. */
+export type Gateway = YogaServerInstance<ServerContext, GatewayContext> & {
+  readonly metrics: GatewayMetrics;
+  readonly sessions: SessionCache;
+  /** `/ready` answers 503 from now on; in-flight requests continue. */
+  drain(): void;
+  /** Drains, stops listening to session events and closes the sessions the gateway made. */
+  close(): Promise<void>;
+};
+
+const DEFAULT_SESSION_NAME = 'rolegraph-gateway';
+
+function staticProvider(source: Extract<AccountSource, { kind: 'static' }>): AwsCredentialIdentityProvider {
+  const identity = {
+    accessKeyId: source.accessKeyId,
+    secretAccessKey: source.secretAccessKey,
+    ...(source.sessionToken ? { sessionToken: source.sessionToken } : {}),
+  };
+  return async () => identity;
+}
+
+/** Role configurations of every account, made once so the session cache keys stay stable. */
+function createRoleBook(accounts: AccountConfig[]): (account: AccountConfig) => RoleConfig {
+  const providers = new Map<string, AwsCredentialIdentityProvider>();
+  const fromSource = (source: AccountSource | undefined): Partial<RoleConfig> => {
+    if (!source) return {};
+    if (source.kind === 'static') {
+      let provider = providers.get(source.profile);
+      if (!provider) {
+        provider = staticProvider(source);
+        providers.set(source.profile, provider);
+      }
+      return { sourceCredentials: provider };
+    }
+    return {
+      sourceRole: {
+        roleArn: source.roleArn,
+        roleSessionName: source.sessionName ?? DEFAULT_SESSION_NAME,
+        ...(source.externalId ? { externalId: source.externalId } : {}),
+        ...(source.durationSeconds ? { durationSeconds: source.durationSeconds } : {}),
+        ...fromSource(source.source),
+      },
+    };
+  };
+  const roles = new Map<string, RoleConfig>();
+  for (const account of accounts) {
+    roles.set(account.accountId, {
+      roleArn: account.roleArn,
+      roleSessionName: account.sessionName ?? DEFAULT_SESSION_NAME,
+      ...(account.externalId ? { externalId: account.externalId } : {}),
+      ...(account.durationSeconds ? { durationSeconds: account.durationSeconds } : {}),
+      ...fromSource(account.source),
+    });
+  }
+  return (account) => {
+    const role = roles.get(account.accountId);
+    // Only configured roles are ever assumed: an unknown account never reaches STS.
+    if (!role) throw new TypeError(`account ${account.accountId} is not configured`);
+    return role;
+  };
+}
+
+function recordEvent(metrics: GatewayMetrics, log: LogFn, { accountId, roleArn, event }: SessionEvent): void {
+  const e: CredentialEvent = event;
+  switch (e.type) {
+    case 'refresh-succeeded':
+      metrics.stsCalls.inc({ operation: 'AssumeRole', outcome: 'ok' });
+      metrics.refreshes.inc({ reason: e.reason, outcome: 'ok' });
+      log({
+        level: 'debug',
+        msg: 'credentials refreshed',
+        accountId,
+        roleArn,
+        reason: e.reason,
+        expiration: e.expiration?.toISOString(),
+      });
+      break;
+    case 'refresh-failed':
+      metrics.stsCalls.inc({ operation: 'AssumeRole', outcome: 'error' });
+      metrics.refreshes.inc({ reason: e.reason, outcome: 'error' });
+      log({
+        level: 'warn',
+        msg: 'credential refresh failed',
+        accountId,
+        roleArn,
+        reason: e.reason,
+        recoverable: e.recoverable,
+        code: typedError(e.error)?.code,
+        error: e.error instanceof Error ? redact(e.error.message) : undefined,
+      });
+      break;
+    case 'served-stale':
+      metrics.servedStale.inc();
+      log({ level: 'warn', msg: 'served stale credentials', accountId, roleArn, expired: e.expired });
+      break;
+    default:
+      break;
+  }
+}
+
+/**
+ * Builds the gateway: a graphql-yoga instance over the configured accounts. It listens on
+ * nothing; hand it to `http.createServer` or call `gateway.fetch()` in tests.
+ *
+ * @example
+ * const gateway = createGateway({ config: await loadConfigFile('gateway.yaml') });
+ * createServer(gateway).listen(config.server.port, config.server.host);
+ * const res = await gateway.fetch('http://localhost/graphql', { method: 'POST', headers, body });
+ */
+export function createGateway(deps: GatewayDeps): Gateway {
+  const { config } = deps;
+  if (!config || !Array.isArray(config.accounts)) {
+    throw new TypeError(
+      'createGateway: config must be a parsed GatewayConfig (see parseConfig / loadConfigFile)',
+    );
+  }
+  const now = deps.now ?? Date.now;
+  const log = deps.log ?? createJsonLog({ now });
+  const metrics = deps.metrics ?? createMetrics();
+  const ownsSessions = deps.sessions === undefined;
+  const sessions =
+    deps.sessions ??
+    createSessionCache({
+      stsRegion: config.aws.stsRegion,
+      ...(config.aws.endpoint ? { stsEndpoint: config.aws.endpoint } : {}),
+      ...(deps.sourceCredentials ? { sourceCredentials: deps.sourceCredentials } : {}),
+      clientDefaults: {
+        ...(config.aws.endpoint ? { endpoint: config.aws.endpoint, forcePathStyle: true } : {}),
+        ...deps.clientDefaults,
+      },
+      ...(deps.refresh ? { refresh: deps.refresh } : {}),
+    });
+  const unsubscribe = sessions.on((event) => recordEvent(metrics, log, event));
+  const roleOf = createRoleBook(config.accounts);
+  const sessionFor = (account: AccountConfig): Session =>
+    instrumentSession(sessions.get(roleOf(account)), metrics, now);
+  const authenticate = createAuthenticator(config.auth, { now });
+  const aliases = new Map(config.accounts.map((a) => [a.accountId, a.alias]));
+  const maxRegions = Math.max(1, ...config.accounts.map((a) => a.regions.length));
+  const csrfHeader = config.server.csrfHeaders[0] ?? 'x-graphql-yoga-csrf';
+  let ready = true;
+
+  const cors = config.server.cors;
+  const yoga = createYoga<ServerContext, GatewayContext>({
+    schema: createSchema<ServerContext & GatewayContext>({ typeDefs, resolvers }),
+    graphqlEndpoint: '/graphql',
+    healthCheckEndpoint: '/-/yoga-health',
+    landingPage: false,
+    batching: false,
+    cors:
+      cors === false
+        ? false
+        : cors === true
+          ? { origin: '*' }
+          : { origin: cors.origins, credentials: cors.credentials, maxAge: cors.maxAgeSeconds },
+    graphiql: config.server.graphiql
+      ? {
+          title: 'rolegraph gateway',
+          defaultTabs: exampleQueries(config.accounts.map((a) => a.alias)),
+          additionalHeaders: { [csrfHeader]: '1' },
+          shouldPersistHeaders: false,
+        }
+      : false,
+    renderGraphiQL,
+    logging: {
+      debug: () => {},
+      info: () => {},
+      warn: (...args: unknown[]) => log({ level: 'warn', msg: 'yoga', detail: redact(String(args[0])) }),
+      // Errors are logged with their request id by useErrorReporting; this keeps yoga quiet.
+      error: () => {},
+    },
+    maskedErrors: {
+      isDev: false,
+      maskError(error, message) {
+        const original = originalOf(error);
+        // A GraphQL error of its own (validation, armor limits) is shown as it is; one wrapping a
+        // typed error is mapped to the typed error's code.
+        if (original === error && error instanceof GraphQLError) return error;
+        const typed = typedError(original);
+        if (typed) {
+          return toGraphQLError(typed, (id) => aliases.get(id), error);
+        }
+        return maskError(error, message, false);
+      },
+    },
+    context: async ({ request }) => {
+      const caller = await authenticate(request);
+      // Every AWS call of the request listens to its signal; hundreds is normal.
+      setMaxListeners(0, request.signal);
+      return {
+        requestId: requestIdOf(request),
+        caller,
+        config,
+        signal: request.signal,
+        accounts: createRequestAccounts({
+          config,
+          caller,
+          gate: createAccountGate(config.server.maxConcurrentAccounts),
+          signal: request.signal,
+          sessionFor,
+        }),
+      };
+    },
+    plugins: [
+      useObservability({ log, metrics, now, isReady: () => ready, graphqlEndpoint: '/graphql' }),
+      ...useProtection({ limits: config.limits, csrfHeaders: config.server.csrfHeaders }),
+      useFanOutCost({
+        limits: config.limits,
+        maxRegions,
+        allowedAccounts: (context) =>
+          context.caller.accounts === '*'
+            ? config.accounts.length
+            : config.accounts.filter(
+                (a) =>
+                  context.caller.accounts !== '*' &&
+                  (context.caller.accounts.has(a.alias) || context.caller.accounts.has(a.accountId)),
+              ).length,
+      }),
+      useErrorReporting({ log, metrics }),
+    ],
+  });
+
+  let closed: Promise<void> | undefined;
+  return Object.assign(yoga, {
+    metrics,
+    sessions,
+    drain() {
+      ready = false;
+    },
+    close() {
+      closed ??= (async () => {
+        ready = false;
+        unsubscribe();
+        if (ownsSessions) sessions.close();
+        await yoga.dispose();
+      })();
+      return closed;
+    },
+  });
+}

@@ -1,0 +1,90 @@
+import { demoFixture, type Sandbox, type SandboxOptions, startSandbox } from '@rolegraph/sandbox';
+import type { AccountConfig, GatewayConfig } from './config/config-schema.js';
+import { parseConfig } from './config/load-config.js';
+
+const READER_ROLE = 'RolegraphReader';
+
+/** The sandbox and the configuration that points a gateway at it. */
+export interface Demo {
+  sandbox: Sandbox;
+  config: GatewayConfig;
+  /** Pass to `createGateway`: the sandbox's central principal assumes each reader role. */
+  deps: {
+    sourceCredentials: () => Promise<{ accessKeyId: string; secretAccessKey: string }>;
+    clientDefaults: Record<string, unknown>;
+  };
+  close(): Promise<void>;
+}
+
+/** Every sandbox account with a `RolegraphReader` role, as gateway accounts. */
+export function demoAccounts(sandbox: Pick<Sandbox, 'fixture'>, durationSeconds?: number): AccountConfig[] {
+  return sandbox.fixture.accounts.flatMap((account) => {
+    const role = account.roles.find((r) => r.name === READER_ROLE);
+    if (!role) return [];
+    return [
+      {
+        alias: account.alias,
+        accountId: account.id,
+        roleArn: role.arn,
+        regions: [...account.regions],
+        ...(durationSeconds ? { durationSeconds } : {}),
+      },
+    ];
+  });
+}
+
+export interface StartDemoOptions {
+  /** @default 4000 */
+  port?: number;
+  /** Sandbox options (fixture, latency, faults, allowShortSessions, ...). */
+  sandbox?: SandboxOptions;
+  /** Overrides merged into the demo configuration (server, limits, ...). */
+  config?: Record<string, unknown>;
+}
+
+/**
+ * Starts the sandbox on 127.0.0.1 with the demo fixture (3 accounts x 2 regions) and builds
+ * a loopback-only, GraphiQL-on configuration for it. No AWS account, no config file.
+ *
+ * @example
+ * const demo = await startDemo();
+ * const gateway = createGateway({ config: demo.config, ...demo.deps });
+ */
+export async function startDemo(options: StartDemoOptions = {}): Promise<Demo> {
+  const sandbox = await startSandbox({
+    fixture: demoFixture(),
+    port: 0,
+    host: '127.0.0.1',
+    ...options.sandbox,
+  });
+  try {
+    const { server, ...rest } = options.config ?? {};
+    const config = await parseConfig(
+      {
+        ...rest,
+        accounts: demoAccounts(sandbox),
+        server: {
+          host: '127.0.0.1',
+          port: options.port ?? 4000,
+          graphiql: true,
+          ...(server as Record<string, unknown> | undefined),
+        },
+        aws: { stsRegion: 'us-east-1', endpoint: sandbox.endpoint },
+      },
+      { file: '<demo>' },
+    );
+    const identity = { ...sandbox.credentials };
+    return {
+      sandbox,
+      config,
+      deps: {
+        sourceCredentials: async () => identity,
+        clientDefaults: { endpoint: sandbox.endpoint, forcePathStyle: true, maxAttempts: 3 },
+      },
+      close: () => sandbox.close(),
+    };
+  } catch (error) {
+    await sandbox.close();
+    throw error;
+  }
+}

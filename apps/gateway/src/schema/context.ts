@@ -1,0 +1,151 @@
+import type { Session } from '@rolegraph/credentials';
+import { createEc2Loaders, type Ec2Loaders } from '@rolegraph/ec2';
+import { createS3Loaders, type S3Loaders } from '@rolegraph/s3';
+import type { AccountConfig, GatewayConfig } from '../config/config-schema.js';
+import { GatewayError, GatewayErrorCode } from '../errors.js';
+import type { AccountGate } from './account-gate.js';
+
+/** Who is asking, and which accounts they may use (`'*'`: every configured account). */
+export interface Caller {
+  name: string;
+  kind: 'anonymous' | 'api-key' | 'jwt';
+  accounts: '*' | ReadonlySet<string>;
+}
+
+/** One account as a request sees it: its session and this request's loaders, made on first use. */
+export interface AccountScope {
+  readonly config: AccountConfig;
+  session(): Session;
+  ec2(): Ec2Loaders;
+  s3(): S3Loaders;
+  /** Run AWS work for this account under the request's concurrency cap. */
+  run<T>(work: () => Promise<T>): Promise<T>;
+  /** The region if the account is configured for it; otherwise a `REGION_NOT_CONFIGURED` error. */
+  checkRegion(region: string): string;
+  /** Resolves once this request has tried to get credentials (never rejects). */
+  credentialsSettled(): Promise<void>;
+}
+
+/** The accounts of one request, with the caller's allow-list applied. */
+export interface RequestAccounts {
+  /** By alias or 12-digit id; `ACCOUNT_NOT_FOUND` or `FORBIDDEN` otherwise. */
+  get(name: string): AccountScope;
+  /** The named accounts (errors in place of the ones that cannot be used), or every allowed one. */
+  list(names?: readonly string[] | null): Array<AccountScope | GatewayError>;
+}
+
+/** What the resolvers get as `context`. */
+export type GatewayContext = {
+  requestId: string;
+  caller: Caller;
+  accounts: RequestAccounts;
+  config: GatewayConfig;
+  signal: AbortSignal;
+};
+
+export interface RequestAccountsOptions {
+  config: GatewayConfig;
+  caller: Caller;
+  gate: AccountGate;
+  signal: AbortSignal;
+  /** The process-wide session of an account (instrumented for metrics). */
+  sessionFor: (account: AccountConfig) => Session;
+}
+
+function allows(caller: Caller, account: AccountConfig): boolean {
+  return (
+    caller.accounts === '*' || caller.accounts.has(account.alias) || caller.accounts.has(account.accountId)
+  );
+}
+
+/** Builds the per-request account view: nothing is created until a resolver asks. */
+export function createRequestAccounts(options: RequestAccountsOptions): RequestAccounts {
+  const { config, caller, gate, signal } = options;
+  const byName = new Map<string, AccountConfig>();
+  for (const account of config.accounts) {
+    byName.set(account.alias, account);
+    byName.set(account.accountId, account);
+  }
+  const scopes = new Map<string, AccountScope>();
+
+  const scopeOf = (account: AccountConfig): AccountScope => {
+    const existing = scopes.get(account.accountId);
+    if (existing) return existing;
+    let session: Session | undefined;
+    let ec2: Ec2Loaders | undefined;
+    let s3: S3Loaders | undefined;
+    let settled: Promise<void> | undefined;
+    const getSession = () => {
+      session ??= options.sessionFor(account);
+      return session;
+    };
+    const scope: AccountScope = {
+      config: account,
+      session: getSession,
+      ec2() {
+        ec2 ??= createEc2Loaders({ session: getSession(), signal });
+        return ec2;
+      },
+      s3() {
+        s3 ??= createS3Loaders({
+          session: getSession(),
+          signal,
+          defaultRegion: account.regions[0] ?? 'us-east-1',
+        });
+        return s3;
+      },
+      run: (work) => gate.run(account.accountId, work),
+      checkRegion(region) {
+        if (account.regions.includes(region)) return region;
+        throw new GatewayError(`Region ${region} is not configured for account ${account.alias}`, {
+          code: GatewayErrorCode.REGION_NOT_CONFIGURED,
+          account: account.alias,
+          accountId: account.accountId,
+          region,
+        });
+      },
+      credentialsSettled() {
+        settled ??= gate.run(account.accountId, async () => {
+          try {
+            await getSession().credentials();
+          } catch {
+            // The failure is what `lastError` shows.
+          }
+        });
+        return settled;
+      },
+    };
+    scopes.set(account.accountId, scope);
+    return scope;
+  };
+
+  const resolve = (name: string): AccountScope | GatewayError => {
+    const account = byName.get(name);
+    if (caller.accounts !== '*' && (!account || !allows(caller, account))) {
+      // Same answer for unknown and denied accounts: a restricted caller learns nothing.
+      return new GatewayError(`Account ${JSON.stringify(name)} is not available to this caller`, {
+        code: GatewayErrorCode.FORBIDDEN,
+        account: name,
+      });
+    }
+    if (!account) {
+      return new GatewayError(`No configured account is named ${JSON.stringify(name)}`, {
+        code: GatewayErrorCode.ACCOUNT_NOT_FOUND,
+        account: name,
+      });
+    }
+    return scopeOf(account);
+  };
+
+  return {
+    get(name) {
+      const scope = resolve(name);
+      if (scope instanceof GatewayError) throw scope;
+      return scope;
+    },
+    list(names) {
+      if (names) return names.map(resolve);
+      return config.accounts.filter((a) => allows(caller, a)).map(scopeOf);
+    },
+  };
+}

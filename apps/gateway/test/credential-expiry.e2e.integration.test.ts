@@ -1,0 +1,67 @@
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { gql, type Harness, startHarness } from './helpers.js';
+
+// Credentials expire again and again while queries keep coming. Only `Date` is faked, and it
+// is shared by the sandbox (expiry, signature checks), the SDK (signing) and the session
+// cache, so a 15-minute credential lifetime passes in one jump without clock skew. Timers
+// and I/O stay real.
+const MINUTE = 60_000;
+const QUERY =
+  '{ accounts { alias instances(first: 100) { nodes { id } } buckets { nodes { name tags { key } } } } }';
+
+describe('queries across credential expiry (e2e)', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    vi.useFakeTimers({ toFake: ['Date'], shouldAdvanceTime: true });
+    h = await startHarness({
+      durationSeconds: 900,
+      deps: { clientDefaults: { maxAttempts: 3 }, refresh: { proactiveRefresh: false } },
+    });
+  });
+  afterAll(async () => {
+    await h?.close();
+    vi.useRealTimers();
+  });
+
+  it('zero failed queries and one AssumeRole per account per credential lifetime', async () => {
+    const accounts = 3;
+    let stop = false;
+    let ok = 0;
+    const failures: unknown[] = [];
+    const worker = async () => {
+      while (!stop) {
+        const r = await gql<{ accounts: Array<{ instances: { nodes: unknown[] } | null }> }>(
+          h.gateway,
+          QUERY,
+        );
+        const complete = r.body.data?.accounts.every((a) => a.instances?.nodes.length === 10);
+        if (r.status !== 200 || r.body.errors || !complete) failures.push(r.body.errors ?? r.body);
+        else ok++;
+      }
+    };
+    const workers = [worker(), worker(), worker()];
+    const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    await pause(300);
+    // Alternate: into the advisory window (4 of 15 minutes left: refreshed in the background)
+    // and past expiry (the next caller waits for the refresh).
+    const jumps = [11, 16, 11, 16, 11, 16];
+    for (const minutes of jumps) {
+      vi.setSystemTime(Date.now() + minutes * MINUTE);
+      await pause(400);
+    }
+    stop = true;
+    await Promise.all(workers);
+    expect(failures).toEqual([]);
+    expect(ok).toBeGreaterThan(jumps.length * 3);
+    const lifetimes = 1 + jumps.length;
+    expect(h.sandbox.admin.calls({ operation: 'AssumeRole' })).toBe(accounts * lifetimes);
+    for (const account of ['111111111111', '222222222222', '333333333333']) {
+      expect(
+        h.sandbox.admin.calls({
+          operation: 'AssumeRole',
+          roleArn: `arn:aws:iam::${account}:role/RolegraphReader`,
+        }),
+      ).toBe(lifetimes);
+    }
+  }, 60_000);
+});
