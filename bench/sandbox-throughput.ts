@@ -2,14 +2,22 @@
  * Sandbox throughput: DescribeInstances (10 ids) per second with signature checks on.
  * Run: node --import tsx bench/sandbox-throughput.ts   (from the repo root)
  * Two loops: the real SDK client (client cost included) and a replayed pre-signed request over keep-alive
- * HTTP (isolates the server). Both run in this one process, so the figures are for a single core.
+ * HTTP (isolates the server). The sandbox runs alone in a child process (one event loop, so one core);
+ * the load generator runs in this process. The sandbox's own CPU time per request is reported too: on a
+ * shared machine req/s moves with the neighbours' load, CPU time per request much less.
  */
 
 import { spawn } from 'node:child_process';
 import { Agent, request } from 'node:http';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import {
+  DescribeInstancesCommand,
+  EC2Client,
+  type ServiceInputTypes,
+  type ServiceOutputTypes,
+} from '@aws-sdk/client-ec2';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import type { FinalizeRequestMiddleware } from '@smithy/types';
 import { generateFixture, startSandbox } from '../packages/sandbox/src/index.js';
 
 export interface Row {
@@ -18,14 +26,21 @@ export interface Row {
   seconds: number;
   requestsPerSecond: number;
   errors: number;
+  /** User + system CPU time of the sandbox process per answered request, in microseconds. */
+  sandboxCpuMicrosPerRequest: number;
 }
 
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 5000);
 const CONCURRENCY = 16;
 
-async function loop(name: string, once: () => Promise<boolean>): Promise<Row> {
+async function loop(
+  name: string,
+  once: () => Promise<boolean>,
+  sandboxCpuMicros: () => Promise<number>,
+): Promise<Row> {
   let requests = 0;
   let errors = 0;
+  const cpuBefore = await sandboxCpuMicros();
   const started = performance.now();
   const deadline = started + DURATION_MS;
   await Promise.all(
@@ -37,14 +52,27 @@ async function loop(name: string, once: () => Promise<boolean>): Promise<Row> {
     }),
   );
   const seconds = (performance.now() - started) / 1000;
-  return { name, requests, seconds, requestsPerSecond: Math.round(requests / seconds), errors };
+  const cpu = (await sandboxCpuMicros()) - cpuBefore;
+  return {
+    name,
+    requests,
+    seconds,
+    requestsPerSecond: Math.round(requests / seconds),
+    errors,
+    sandboxCpuMicrosPerRequest: Math.round(cpu / Math.max(1, requests + errors)),
+  };
 }
 
 /**
- * Extra node flags for the sandbox process only, e.g. `BENCH_SANDBOX_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof"`
- * to profile the server without the load generator (node refuses `--cpu-prof` in NODE_OPTIONS).
+ * Extra node flags for the sandbox process only, to profile the server without the load generator (node
+ * refuses `--cpu-prof` in NODE_OPTIONS):
+ * `node --import tsx bench/sandbox-throughput.ts --sandbox-node-args "--cpu-prof --cpu-prof-dir=/tmp/prof"`
  */
-const childNodeArgs = (process.env.BENCH_SANDBOX_NODE_ARGS ?? '').split(/\s+/).filter((a) => a !== '');
+const sandboxNodeArgsAt = process.argv.indexOf('--sandbox-node-args');
+const childNodeArgs =
+  sandboxNodeArgsAt < 0
+    ? []
+    : (process.argv[sandboxNodeArgsAt + 1] ?? '').split(/\s+/).filter((a) => a !== '');
 
 const fixtureOptions = { accounts: 2, regions: ['us-east-1'], instancesPerRegion: 50, seed: 1 };
 
@@ -52,18 +80,21 @@ const fixtureOptions = { accounts: 2, regions: ['us-east-1'], instancesPerRegion
 async function startSandboxProcess(): Promise<{
   endpoint: string;
   calls: () => Promise<number>;
+  cpuMicros: () => Promise<number>;
   close: () => Promise<void>;
 }> {
   const child = spawn(
     process.execPath,
     [...childNodeArgs, '--no-warnings', '--import', 'tsx', fileURLToPath(import.meta.url), '--serve'],
     {
-      stdio: ['ignore', 'pipe', 'inherit'],
+      stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
     },
   );
+  const stdout = child.stdout;
+  if (!stdout) throw new Error('sandbox process has no stdout');
   const endpoint = await new Promise<string>((resolve, reject) => {
     let out = '';
-    child.stdout.on('data', (d: Buffer) => {
+    stdout.on('data', (d: Buffer) => {
       out += d.toString();
       const m = /ENDPOINT (\S+)/.exec(out);
       if (m?.[1]) resolve(m[1]);
@@ -76,6 +107,11 @@ async function startSandboxProcess(): Promise<{
       const res = await fetch(`${endpoint}/_sandbox/calls?service=ec2&operation=DescribeInstances`);
       return ((await res.json()) as { count: number }).count;
     },
+    cpuMicros: () =>
+      new Promise<number>((resolve) => {
+        child.once('message', (usage: NodeJS.CpuUsage) => resolve(usage.user + usage.system));
+        child.send('cpu');
+      }),
     close: async () => {
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGTERM');
@@ -114,14 +150,17 @@ export async function runSandboxThroughput(): Promise<Row[]> {
 
     // Capture one signed request to replay it.
     let signed: { path: string; headers: Record<string, string>; body: string } | undefined;
-    ec2.middlewareStack.addRelativeTo(
-      (next: (args: { request: unknown }) => Promise<unknown>) => async (args: { request: unknown }) => {
+    const capture: FinalizeRequestMiddleware<ServiceInputTypes, ServiceOutputTypes> =
+      (next) => async (args) => {
         const r = args.request as { path: string; headers: Record<string, string>; body: string };
         signed ??= { path: r.path, headers: { ...r.headers }, body: String(r.body) };
         return next(args);
-      },
-      { relation: 'after', toMiddleware: 'httpSigningMiddleware', name: 'captureSigned' },
-    );
+      };
+    ec2.middlewareStack.addRelativeTo(capture, {
+      relation: 'after',
+      toMiddleware: 'httpSigningMiddleware',
+      name: 'captureSigned',
+    });
     const first = await ec2.send(command());
     if (first.Reservations?.length !== 10) throw new Error('expected 10 reservations');
     const replay = signed;
@@ -150,13 +189,16 @@ export async function runSandboxThroughput(): Promise<Row[]> {
 
     const before = await sb.calls();
     const rows: Row[] = [];
-    rows.push(await loop('raw pre-signed, keep-alive, c=16', raw));
+    rows.push(await loop('raw pre-signed, keep-alive, c=16', raw, sb.cpuMicros));
     rows.push(
-      await loop('AWS SDK v3 EC2Client, c=16', () =>
-        ec2.send(command()).then(
-          () => true,
-          () => false,
-        ),
+      await loop(
+        'AWS SDK v3 EC2Client, c=16',
+        () =>
+          ec2.send(command()).then(
+            () => true,
+            () => false,
+          ),
+        sb.cpuMicros,
       ),
     );
     const counted = (await sb.calls()) - before;
@@ -174,10 +216,11 @@ export async function runSandboxThroughput(): Promise<Row[]> {
 
 function table(rows: Row[]): string {
   const lines = [
-    '| loop | requests | seconds | req/s | errors |',
-    '| --- | ---: | ---: | ---: | ---: |',
+    '| loop | requests | seconds | req/s | errors | sandbox CPU µs/req |',
+    '| --- | ---: | ---: | ---: | ---: | ---: |',
     ...rows.map(
-      (r) => `| ${r.name} | ${r.requests} | ${r.seconds.toFixed(2)} | ${r.requestsPerSecond} | ${r.errors} |`,
+      (r) =>
+        `| ${r.name} | ${r.requests} | ${r.seconds.toFixed(2)} | ${r.requestsPerSecond} | ${r.errors} | ${r.sandboxCpuMicrosPerRequest} |`,
     ),
   ];
   return lines.join('\n');
@@ -191,6 +234,9 @@ if (
   const sb = await startSandbox({ fixture: generateFixture(fixtureOptions) });
   process.on('SIGTERM', () => {
     void sb.close().then(() => process.exit(0));
+  });
+  process.on('message', (message) => {
+    if (message === 'cpu') process.send?.(process.cpuUsage());
   });
   console.log(`ENDPOINT ${sb.endpoint}`);
 } else if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -28,4 +28,5 @@ export {
   type TokenBucketSpec,
 } from './knobs/knobs.js';
 export type { ServiceName } from './server/aws-error.js';
+export type { IssuedCredential } from './server/identity-store.js';
 export { type Sandbox, type SandboxCredentials, type SandboxOptions, startSandbox } from './start-sandbox.js';

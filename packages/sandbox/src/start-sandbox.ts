@@ -64,7 +64,9 @@ export interface Sandbox {
 function checkOptions(options: SandboxOptions): void {
   const { port, maxBodyBytes, maxSessionSeconds } = options;
   if (maxSessionSeconds !== undefined && (!Number.isInteger(maxSessionSeconds) || maxSessionSeconds < 1)) {
-    throw new TypeError(`startSandbox: maxSessionSeconds must be a positive integer, got ${String(maxSessionSeconds)}`);
+    throw new TypeError(
+      `startSandbox: maxSessionSeconds must be a positive integer, got ${String(maxSessionSeconds)}`,
+    );
   }
   if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) {
     throw new TypeError(`startSandbox: port must be an integer in 0..65535, got ${String(port)}`);
@@ -101,7 +103,13 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const counters = new CallCounters();
   const identities = new IdentityStore(fixture);
   const isAccountEnabled = (id: string) => !knobs.disabledAccounts.has(id);
-  const admin = createSandboxAdmin({ counters, knobs, now, clockOffset });
+  const admin = createSandboxAdmin({
+    counters,
+    knobs,
+    now,
+    clockOffset,
+    issuedCredentials: () => identities.issued(),
+  });
   const handler = createRequestHandler({
     identities,
     sts: createStsService({

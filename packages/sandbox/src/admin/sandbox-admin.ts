@@ -1,5 +1,6 @@
 import type { FaultRule, Knobs, KnobsSnapshot, LatencyOptions, ThrottlingOptions } from '../knobs/knobs.js';
 import type { ServiceName } from '../server/aws-error.js';
+import type { IssuedCredential } from '../server/identity-store.js';
 import type { CallCounter, CallCounters, CallFilter } from './call-counters.js';
 
 /** Run-time control of a running sandbox: call counters, knobs and the clock. */
@@ -28,6 +29,11 @@ export interface SandboxAdmin {
   /** The sandbox clock, epoch ms. */
   now(): number;
   knobs(): KnobsSnapshot & { clockOffsetMs: number };
+  /**
+   * Test-only, read-only: every credential the sandbox issued (fixture users' keys and every
+   * minted session not yet swept), with its secrets, so a test can prove none of them leaks.
+   */
+  issuedCredentials(): IssuedCredential[];
 }
 
 export function createSandboxAdmin(deps: {
@@ -35,6 +41,7 @@ export function createSandboxAdmin(deps: {
   knobs: Knobs;
   now: () => number;
   clockOffset: { ms: number };
+  issuedCredentials: () => IssuedCredential[];
 }): SandboxAdmin {
   const { counters, knobs } = deps;
   return {
@@ -61,5 +68,6 @@ export function createSandboxAdmin(deps: {
     },
     now: () => deps.now(),
     knobs: () => ({ ...knobs.snapshot(), clockOffsetMs: deps.clockOffset.ms }),
+    issuedCredentials: () => deps.issuedCredentials(),
   };
 }

@@ -32,6 +32,16 @@ export interface MintedSession {
   readonly principal: Principal;
 }
 
+/** A credential the sandbox issued, as tests need it to prove it never leaks. */
+export interface IssuedCredential {
+  readonly kind: 'user' | 'session';
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  /** Sessions only. */
+  readonly sessionToken?: string;
+  readonly principalArn: string;
+}
+
 const upperAlnum = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 
 function randomKeyId(prefix: string): string {
@@ -60,6 +70,17 @@ export class IdentityStore {
 
   lookup(accessKeyId: string): KeyRecord | undefined {
     return this.keys.get(accessKeyId);
+  }
+
+  /** Every key it knows: fixture users' long-term keys and the sessions minted (and not yet swept). */
+  issued(): IssuedCredential[] {
+    return [...this.keys].map(([accessKeyId, record]) => ({
+      kind: record.kind,
+      accessKeyId,
+      secretAccessKey: record.secretAccessKey,
+      ...(record.kind === 'session' ? { sessionToken: record.sessionToken } : {}),
+      principalArn: record.principal.arn,
+    }));
   }
 
   /** Mints `ASIA…` credentials for a role session, valid until `expiresAt` on the sandbox clock. */

@@ -87,6 +87,18 @@ function guessService(method: string, body: Buffer, rawQuery: string): ServiceNa
   return method === 'POST' && body.length > 0 ? 'ec2' : 's3';
 }
 
+let dateSecond = Number.NaN;
+let dateText = '';
+/** The `Date` header only changes once a second, so it is formatted once a second, not per request. */
+function httpDate(now: number): string {
+  const second = Math.floor(now / 1000);
+  if (second !== dateSecond) {
+    dateSecond = second;
+    dateText = new Date(second * 1000).toUTCString();
+  }
+  return dateText;
+}
+
 function header(req: IncomingMessage, name: string): string | undefined {
   const v = req.headers[name];
   return Array.isArray(v) ? v[0] : v;
@@ -100,16 +112,14 @@ export function createRequestHandler(deps: RequestHandlerDeps) {
     res: ServerResponse,
     status: number,
     headers: Record<string, string>,
-    body: string,
+    body: string | Buffer,
     now: number,
   ): void {
     if (res.headersSent || res.destroyed) return;
-    const payload = Buffer.from(body, 'utf8');
-    res.writeHead(status, {
-      ...headers,
-      date: new Date(now).toUTCString(),
-      'content-length': String(payload.length),
-    });
+    const payload = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+    headers.date = httpDate(now);
+    headers['content-length'] = String(payload.length);
+    res.writeHead(status, headers);
     res.end(payload);
   }
 
@@ -239,7 +249,7 @@ export function createRequestHandler(deps: RequestHandlerDeps) {
           );
         }
       }
-      const valid = await verifySignature({
+      const valid = verifySignature({
         method,
         path,
         query,
@@ -249,6 +259,7 @@ export function createRequestHandler(deps: RequestHandlerDeps) {
         secretAccessKey: known.secretAccessKey,
         signingDate: signedAt as number,
         uriEscapePath: service !== 's3',
+        payloadHashFromHeader: service === 's3',
       });
       if (!valid) reject('signature');
       const checkNow = deps.now();

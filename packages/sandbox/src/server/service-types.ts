@@ -18,7 +18,8 @@ export interface ServiceRequest {
 export interface ServiceResponse {
   readonly status?: number;
   readonly headers?: Record<string, string>;
-  readonly body: string;
+  /** UTF-8 bytes when a handler assembles its answer from cached, pre-encoded pieces. */
+  readonly body: string | Buffer;
 }
 
 /** Query-protocol (STS, EC2) parameters: form body merged over the query string. */
