@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AdapterErrorCode, classifyAwsError } from './adapter-errors.js';
+import { AdapterErrorCode, classifyAwsError, describeAwsFailure } from './adapter-errors.js';
 
 function awsError(name: string, status = 400): Error {
   return Object.assign(new Error(name), { name, $metadata: { httpStatusCode: status } });
@@ -31,5 +31,43 @@ describe('classifyAwsError', () => {
     const aborted = new AbortController();
     aborted.abort();
     expect(classifyAwsError(awsError('Throttling'), aborted.signal).code).toBe(AdapterErrorCode.ABORTED);
+  });
+});
+
+describe('describeAwsFailure', () => {
+  it('picks the AWS code and request id of an SDK error', () => {
+    const error = Object.assign(awsError('RequestLimitExceeded', 503), {
+      $metadata: { httpStatusCode: 503, requestId: 'req-42' },
+    });
+    expect(describeAwsFailure(error)).toEqual({
+      code: AdapterErrorCode.AWS_THROTTLED,
+      retryable: true,
+      awsCode: 'RequestLimitExceeded',
+      requestId: 'req-42',
+      detail: 'RequestLimitExceeded',
+    });
+  });
+
+  it('an abort carries no AWS code', () => {
+    const controller = new AbortController();
+    controller.abort();
+    expect(describeAwsFailure(awsError('Throttling'), controller.signal)).toEqual({
+      code: AdapterErrorCode.ABORTED,
+      retryable: false,
+      awsCode: undefined,
+      requestId: undefined,
+      detail: 'aborted',
+    });
+  });
+
+  it('a failure without an AWS code is described by its adapter code', () => {
+    const failure = describeAwsFailure(
+      Object.assign(new Error('boom'), { $metadata: { httpStatusCode: 502 } }),
+    );
+    expect(failure).toMatchObject({
+      code: AdapterErrorCode.AWS_UNAVAILABLE,
+      awsCode: undefined,
+      detail: 'AWS_UNAVAILABLE',
+    });
   });
 });

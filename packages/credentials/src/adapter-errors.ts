@@ -1,4 +1,4 @@
-import { awsErrorCode, isRecoverableError } from './aws-error-codes.js';
+import { awsErrorCode, awsRequestId, isRecoverableError, NETWORK_ERROR_CODES } from './aws-error-codes.js';
 import { CredentialsError } from './errors.js';
 
 /**
@@ -84,18 +84,6 @@ const UNAVAILABLE_CODES = new Set([
   'RequestTimeout',
   'RequestTimeoutException',
   'TimeoutError',
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ECONNABORTED',
-  'EPIPE',
-  'ETIMEDOUT',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENETDOWN',
-  'UND_ERR_SOCKET',
-  'UND_ERR_CONNECT_TIMEOUT',
 ]);
 
 export interface ClassifiedAwsError {
@@ -139,7 +127,8 @@ export function classifyAwsError(error: unknown, signal?: AbortSignal): Classifi
     if (INVALID_CODES.has(awsCode) || awsCode.endsWith('.Malformed')) {
       return { code: AdapterErrorCode.AWS_INVALID_REQUEST, retryable: false };
     }
-    if (UNAVAILABLE_CODES.has(awsCode)) return { code: AdapterErrorCode.AWS_UNAVAILABLE, retryable: true };
+    if (UNAVAILABLE_CODES.has(awsCode) || NETWORK_ERROR_CODES.has(awsCode))
+      return { code: AdapterErrorCode.AWS_UNAVAILABLE, retryable: true };
   }
   const status = httpStatus(error);
   if (status !== undefined) {
@@ -150,4 +139,32 @@ export function classifyAwsError(error: unknown, signal?: AbortSignal): Classifi
     if (status === 400) return { code: AdapterErrorCode.AWS_INVALID_REQUEST, retryable: false };
   }
   return { code: AdapterErrorCode.AWS_ERROR, retryable: isRecoverableError(error) };
+}
+
+/** Everything an adapter's typed error needs to know about a failed AWS call. */
+export interface AwsFailure extends ClassifiedAwsError {
+  /** The AWS error code, or the one a `CredentialsError` carried; none for an abort. */
+  awsCode: string | undefined;
+  requestId: string | undefined;
+  /** A short, secret-free description for the message: the AWS code, the code, or `aborted`. */
+  detail: string;
+}
+
+/**
+ * Classify a failed AWS call and pick out its AWS code and request id, so each adapter only
+ * wraps the result in its own error class.
+ *
+ * @example
+ * const f = describeAwsFailure(error, signal);
+ * throw new Ec2Error(`DescribeInstances failed: ${f.detail}`, { ...f, accountId, region, cause: error });
+ */
+export function describeAwsFailure(error: unknown, signal?: AbortSignal): AwsFailure {
+  const { code, retryable } = classifyAwsError(error, signal);
+  if (code === AdapterErrorCode.ABORTED) {
+    return { code, retryable, awsCode: undefined, requestId: undefined, detail: 'aborted' };
+  }
+  const fromCredentials = isCredentialsError(error);
+  const awsCode = fromCredentials ? error.awsCode : awsErrorCode(error);
+  const requestId = fromCredentials ? error.requestId : awsRequestId(error);
+  return { code, retryable, awsCode, requestId, detail: awsCode ?? code };
 }

@@ -61,7 +61,7 @@ const NON_RECOVERABLE_CODES = new Set([
 ]);
 
 /** Node network error codes: transient by nature. */
-const NETWORK_ERROR_CODES = new Set([
+export const NETWORK_ERROR_CODES: ReadonlySet<string> = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
   'ECONNABORTED',

@@ -1,5 +1,10 @@
-export type { ClassifiedAwsError } from './adapter-errors.js';
-export { AdapterErrorCode, classifyAwsError, isCredentialsError } from './adapter-errors.js';
+export type { AwsFailure, ClassifiedAwsError } from './adapter-errors.js';
+export {
+  AdapterErrorCode,
+  classifyAwsError,
+  describeAwsFailure,
+  isCredentialsError,
+} from './adapter-errors.js';
 export type {
   AssumedRoleProvider,
   AssumeRoleOptions,

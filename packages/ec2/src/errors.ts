@@ -1,10 +1,4 @@
-import {
-  AdapterErrorCode,
-  awsErrorCode,
-  awsRequestId,
-  classifyAwsError,
-  isCredentialsError,
-} from '@rolegraph/credentials';
+import { AdapterErrorCode, describeAwsFailure } from '@rolegraph/credentials';
 
 /** The codes live in `@rolegraph/credentials`, shared by every adapter; re-exported here for importers. */
 export { AdapterErrorCode };
@@ -61,21 +55,13 @@ export interface ErrorContext {
 /** Wrap anything a call threw in an `Ec2Error` (an `Ec2Error` passes through unchanged). */
 export function toEc2Error(error: unknown, context: ErrorContext): Ec2Error {
   if (error instanceof Ec2Error) return error;
-  const { code, retryable } = classifyAwsError(error, context.signal);
-  const fromCredentials = isCredentialsError(error);
-  const awsCode =
-    code === AdapterErrorCode.ABORTED ? undefined : fromCredentials ? error.awsCode : awsErrorCode(error);
-  const requestId = fromCredentials ? error.requestId : awsRequestId(error);
-  const detail = code === AdapterErrorCode.ABORTED ? 'aborted' : (awsCode ?? code);
+  const { detail, ...failure } = describeAwsFailure(error, context.signal);
   return new Ec2Error(
     `${context.operation} failed in account ${context.accountId}, region ${context.region}: ${detail}`,
     {
-      code,
-      retryable,
+      ...failure,
       accountId: context.accountId,
       region: context.region,
-      awsCode,
-      requestId,
       cause: error,
     },
   );

@@ -1,10 +1,4 @@
-import {
-  AdapterErrorCode,
-  awsErrorCode,
-  awsRequestId,
-  classifyAwsError,
-  isCredentialsError,
-} from '@rolegraph/credentials';
+import { AdapterErrorCode, describeAwsFailure } from '@rolegraph/credentials';
 
 /** The codes live in `@rolegraph/credentials`, shared by every adapter; re-exported here for importers. */
 export { AdapterErrorCode };
@@ -66,23 +60,15 @@ export interface ErrorContext {
 /** Wrap anything a call threw in an `S3Error` (an `S3Error` passes through unchanged). */
 export function toS3Error(error: unknown, context: ErrorContext): S3Error {
   if (error instanceof S3Error) return error;
-  const { code, retryable } = classifyAwsError(error, context.signal);
-  const fromCredentials = isCredentialsError(error);
-  const awsCode =
-    code === AdapterErrorCode.ABORTED ? undefined : fromCredentials ? error.awsCode : awsErrorCode(error);
-  const requestId = fromCredentials ? error.requestId : awsRequestId(error);
-  const detail = code === AdapterErrorCode.ABORTED ? 'aborted' : (awsCode ?? code);
+  const { detail, ...failure } = describeAwsFailure(error, context.signal);
   const about = context.bucket === undefined ? '' : ` for bucket ${context.bucket}`;
   return new S3Error(
     `${context.operation}${about} failed in account ${context.accountId}, region ${context.region}: ${detail}`,
     {
       bucket: context.bucket,
-      code,
-      retryable,
+      ...failure,
       accountId: context.accountId,
       region: context.region,
-      awsCode,
-      requestId,
       cause: error,
     },
   );
