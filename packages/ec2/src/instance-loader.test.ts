@@ -1,6 +1,6 @@
+import { awsError, createFakeSession as fakeSession } from '@rolegraph/credentials/testing';
 import { describe, expect, it } from 'vitest';
 import { fakeEc2, groupId, instanceId, volumeId } from '../test/fake-ec2.js';
-import { awsError, fakeSession } from '../test/fake-session.js';
 import { createEc2Loaders } from './ec2-loaders.js';
 import { AdapterErrorCode, Ec2Error } from './errors.js';
 
@@ -105,10 +105,13 @@ describe('instance loader', () => {
   it('rejects only the keys of a failed call, each with a typed error', async () => {
     const eu = ids(100, 2);
     const fake = fakeEc2(eu.map((id) => ({ id, region: 'eu-west-1' })));
-    const { session, calls } = fakeSession((call) => {
-      if (call.region === 'us-east-1') throw awsError('RequestLimitExceeded', 503, 'req-throttled');
-      return fake(call);
-    }, '111122223333');
+    const { session, calls } = fakeSession(
+      (call) => {
+        if (call.region === 'us-east-1') throw awsError('RequestLimitExceeded', 503, 'req-throttled');
+        return fake(call);
+      },
+      { accountId: '111122223333' },
+    );
     const { instance } = createEc2Loaders({ session });
     const results = await instance.loadMany([
       { region: 'us-east-1', id: instanceId(1) },

@@ -1,6 +1,6 @@
+import { awsError, createFakeSession as fakeSession } from '@rolegraph/credentials/testing';
 import { describe, expect, it } from 'vitest';
 import { fakeEc2, instanceId } from '../test/fake-ec2.js';
-import { awsError, fakeSession } from '../test/fake-session.js';
 import { createEc2Loaders } from './ec2-loaders.js';
 import { AdapterErrorCode } from './errors.js';
 import { toInstanceFilters } from './list-instances.js';

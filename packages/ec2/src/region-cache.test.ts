@@ -1,5 +1,5 @@
+import { awsError, createFakeSession as fakeSession } from '@rolegraph/credentials/testing';
 import { describe, expect, it } from 'vitest';
-import { awsError, fakeSession } from '../test/fake-session.js';
 import { AdapterErrorCode } from './errors.js';
 import { createRegionCache } from './region-cache.js';
 
@@ -33,9 +33,9 @@ describe('createRegionCache', () => {
   it('shares one call between concurrent callers and keeps accounts apart', async () => {
     const a = fakeSession(
       () => new Promise((resolve) => setTimeout(() => resolve(regionsAnswer), 10)),
-      '111111111111',
+      { accountId: '111111111111' },
     );
-    const b = fakeSession(() => regionsAnswer, '222222222222');
+    const b = fakeSession(() => regionsAnswer, { accountId: '222222222222' });
     const cache = createRegionCache();
     await Promise.all([
       cache.enabledRegions(a.session),
@@ -86,7 +86,7 @@ describe('createRegionCache', () => {
     const lonely = fakeSession(
       (call) =>
         new Promise((_, reject) => call.signal?.addEventListener('abort', () => reject(new Error('gone')))),
-      '999999999999',
+      { accountId: '999999999999' },
     );
     const solo = new AbortController();
     const pending = cache.enabledRegions(lonely.session, { signal: solo.signal });

@@ -1,4 +1,4 @@
-import { awsError, type RecordedCall } from './fake-session.js';
+import { awsError, type RecordedCall } from '@rolegraph/credentials/testing';
 
 interface FakeInstance {
   id: string;

@@ -1,5 +1,9 @@
+import {
+  awsError,
+  createFakeSession as fakeSession,
+  type RecordedCall,
+} from '@rolegraph/credentials/testing';
 import { describe, expect, it } from 'vitest';
-import { awsError, fakeSession, type RecordedCall } from '../test/fake-session.js';
 import { AdapterErrorCode, S3Error } from './errors.js';
 import { createS3Loaders } from './s3-loaders.js';
 
@@ -95,7 +99,7 @@ function fakeS3(all: FakeBucket[], delayMs = 0) {
 
 describe('createS3Loaders', () => {
   it('lists buckets with MaxBuckets and primes their regions', async () => {
-    const { session, calls } = fakeSession(fakeS3(buckets), '210987654321');
+    const { session, calls } = fakeSession(fakeS3(buckets), { accountId: '210987654321' });
     const s3 = createS3Loaders({ session });
     const page = await s3.listBuckets({ first: 2, prefix: 'a' });
     expect(page).toMatchObject({ endCursor: '2', hasNextPage: true });
@@ -225,12 +229,15 @@ describe('createS3Loaders', () => {
 
   it('turns a refusal into an S3Error for that bucket only', async () => {
     const answer = fakeS3(buckets);
-    const { session } = fakeSession((call) => {
-      if (call.operation === 'GetBucketEncryption' && call.input.Bucket === 'alpha') {
-        throw awsError('AccessDenied', 403, 'req-s3-denied');
-      }
-      return answer(call);
-    }, '210987654321');
+    const { session } = fakeSession(
+      (call) => {
+        if (call.operation === 'GetBucketEncryption' && call.input.Bucket === 'alpha') {
+          throw awsError('AccessDenied', 403, 'req-s3-denied');
+        }
+        return answer(call);
+      },
+      { accountId: '210987654321' },
+    );
     const s3 = createS3Loaders({ session });
     await s3.listBuckets();
     const [alpha, beta] = await s3.encryption.loadMany(['alpha', 'beta']);
