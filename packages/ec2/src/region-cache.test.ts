@@ -31,10 +31,9 @@ describe('createRegionCache', () => {
   });
 
   it('shares one call between concurrent callers and keeps accounts apart', async () => {
-    const a = fakeSession(
-      () => new Promise((resolve) => setTimeout(() => resolve(regionsAnswer), 10)),
-      { accountId: '111111111111' },
-    );
+    const a = fakeSession(() => new Promise((resolve) => setTimeout(() => resolve(regionsAnswer), 10)), {
+      accountId: '111111111111',
+    });
     const b = fakeSession(() => regionsAnswer, { accountId: '222222222222' });
     const cache = createRegionCache();
     await Promise.all([
