@@ -1,6 +1,6 @@
 import { awsError, createFakeSession as fakeSession } from '@rolegraph/credentials/testing';
 import { describe, expect, it } from 'vitest';
-import { fakeEc2, groupId, instanceId, volumeId } from '../test/fake-ec2.js';
+import { fakeEc2, groupId, idsSent, instanceId, volumeId } from '../test/fake-ec2.js';
 import { createEc2Loaders } from './ec2-loaders.js';
 import { AdapterErrorCode, Ec2Error } from './errors.js';
 
@@ -25,7 +25,7 @@ describe('instance loader', () => {
       ...Array(10).fill('us-east-1'),
       ...Array(4).fill('eu-west-1'),
     ]);
-    expect(calls.map((c) => [c.operation, c.region, (c.input.InstanceIds as string[]).length])).toEqual([
+    expect(calls.map((c) => [c.operation, c.region, idsSent(c).length])).toEqual([
       ['DescribeInstances', 'us-east-1', 10],
       ['DescribeInstances', 'eu-west-1', 4],
     ]);
@@ -42,7 +42,7 @@ describe('instance loader', () => {
       instanceId(1),
     ]);
     expect(calls).toHaveLength(1);
-    expect(calls[0]?.input.InstanceIds).toEqual(ids(1, 3));
+    expect(idsSent(calls[0])).toEqual(ids(1, 3));
   });
 
   it('splits 1500 ids into two calls of 1000 and 500', async () => {
@@ -57,12 +57,12 @@ describe('instance loader', () => {
     const { session, calls } = fakeSession(fakeEc2(ids(1, 10).map((id) => ({ id, region: 'us-east-1' }))));
     const { instance } = createEc2Loaders({ session, maxBatchSize: 4 });
     await instance.loadMany(ids(1, 10).map(regionOf('us-east-1')));
-    expect(calls.map((c) => (c.input.InstanceIds as string[]).length)).toEqual([4, 4, 2]);
+    expect(calls.map((c) => idsSent(c).length)).toEqual([4, 4, 2]);
     expect(() => createEc2Loaders({ session, maxBatchSize: 1001 })).toThrow(/maxBatchSize.*1001/);
     expect(() => createEc2Loaders({ session, maxBatchSize: 0 })).toThrow(TypeError);
   });
 
-  it('resolves unknown ids to null with one filter retry, keeping the found ones', async () => {
+  it('resolves unknown ids to null in one filtered call, keeping the found ones', async () => {
     const known = ids(1, 7);
     const unknown = ids(500, 3);
     const { session, calls } = fakeSession(fakeEc2(known.map((id) => ({ id, region: 'us-east-1' }))));
@@ -79,11 +79,34 @@ describe('instance loader', () => {
     expect(results.map((r) => (r instanceof Error ? 'error' : (r?.id ?? null)))).toEqual(
       asked.map((id) => (known.includes(id) ? id : null)),
     );
+    // Up to 200 ids go as the instance-id filter, which leaves unknown ids out: one call.
     expect(calls.map((c) => Object.keys(c.input).filter((k) => c.input[k] !== undefined))).toEqual([
-      ['InstanceIds'],
       ['Filters', 'MaxResults'],
     ]);
-    expect(calls[1]?.input.Filters).toEqual([{ Name: 'instance-id', Values: asked }]);
+    expect(calls[0]?.input.Filters).toEqual([{ Name: 'instance-id', Values: asked }]);
+  });
+
+  it('more than 200 ids go as InstanceIds; an unknown one is retried as filters of at most 200', async () => {
+    const known = ids(1, 445);
+    const unknown = ids(5000, 5);
+    const { session, calls } = fakeSession(fakeEc2(known.map((id) => ({ id, region: 'us-east-1' }))));
+    const results = await createEc2Loaders({ session }).instance.loadMany(
+      [...known, ...unknown].map(regionOf('us-east-1')),
+    );
+    expect(results.filter((r) => r === null)).toHaveLength(5);
+    expect(results.filter((r) => r !== null && !(r instanceof Error))).toHaveLength(445);
+    expect(calls.map((c) => [c.input.InstanceIds ? 'ids' : 'filter', idsSent(c).length])).toEqual([
+      ['ids', 450],
+      ['filter', 200],
+      ['filter', 200],
+      ['filter', 50],
+    ]);
+  });
+
+  it('1000 known ids cost one call', async () => {
+    const { session, calls } = fakeSession(fakeEc2(ids(1, 1000).map((id) => ({ id, region: 'us-east-1' }))));
+    await createEc2Loaders({ session }).instance.loadMany(ids(1, 1000).map(regionOf('us-east-1')));
+    expect(calls.map((c) => idsSent(c).length)).toEqual([1000]);
   });
 
   it('resolves malformed ids to null without any call', async () => {
@@ -99,7 +122,7 @@ describe('instance loader', () => {
       null,
     ]);
     expect(calls).toHaveLength(1);
-    expect(calls[0]?.input.InstanceIds).toEqual([instanceId(1)]);
+    expect(idsSent(calls[0])).toEqual([instanceId(1)]);
   });
 
   it('rejects only the keys of a failed call, each with a typed error', async () => {
@@ -200,10 +223,10 @@ describe('security group and volume loaders', () => {
       'DescribeSecurityGroups',
       'DescribeVolumes',
     ]);
-    expect(calls[1]?.input.GroupIds).toHaveLength(11);
+    expect(idsSent(calls[1])).toHaveLength(11);
   });
 
-  it('resolves unknown groups and volumes to null through the group-id / volume-id filters', async () => {
+  it('resolves unknown groups and volumes to null through the group-id / volume-id filters, one call each', async () => {
     const { session, calls } = fakeSession(
       fakeEc2([{ id: instanceId(1), region: 'us-east-1', groups: [groupId(1)], volumes: [volumeId(1)] }]),
     );
@@ -219,13 +242,11 @@ describe('security group and volume loaders', () => {
     ]);
     expect(volumes).toMatchObject([null, { id: volumeId(1), sizeGiB: 8 }]);
     expect(calls.map((c) => [c.operation, c.input.Filters === undefined ? 'ids' : 'filter'])).toEqual([
-      ['DescribeSecurityGroups', 'ids'],
-      ['DescribeVolumes', 'ids'],
       ['DescribeSecurityGroups', 'filter'],
       ['DescribeVolumes', 'filter'],
     ]);
-    expect(calls[2]?.input.Filters).toEqual([{ Name: 'group-id', Values: [groupId(1), groupId(9)] }]);
-    expect(calls[3]?.input.Filters).toEqual([{ Name: 'volume-id', Values: [volumeId(9), volumeId(1)] }]);
+    expect(calls[0]?.input.Filters).toEqual([{ Name: 'group-id', Values: [groupId(1), groupId(9)] }]);
+    expect(calls[1]?.input.Filters).toEqual([{ Name: 'volume-id', Values: [volumeId(9), volumeId(1)] }]);
   });
 
   it('creates independent loaders per call of the factory', async () => {

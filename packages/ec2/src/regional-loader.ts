@@ -7,6 +7,8 @@ import type { RegionalId } from './types.js';
 
 /** The most ids one Describe call accepts, and the default chunk size. */
 export const MAX_IDS_PER_CALL = 1000;
+/** The most filter values one EC2 call accepts (more: `FilterLimitExceeded`). */
+export const MAX_FILTER_VALUES = 200;
 
 /** What every loader of one `createEc2Loaders` call shares. */
 export interface LoaderContext {
@@ -75,7 +77,11 @@ async function collect<R, T>(
   return items;
 }
 
-/** Fetch one chunk of ids of one region: one call, plus a filter retry if an id is unknown. */
+/**
+ * Fetch one chunk of ids of one region. Up to 200 ids go as a filter: one call, and unknown
+ * ids are simply absent. A larger chunk goes as the id parameter (up to 1000 in one call);
+ * if an id is unknown that call fails, and the chunk is fetched again as filters of 200.
+ */
 async function fetchChunk<R, T>(
   resource: RegionalResource<R, T>,
   ctx: LoaderContext,
@@ -91,14 +97,26 @@ async function fetchChunk<R, T>(
   const origin: Origin = { accountId: ctx.session.accountId, region };
   try {
     const client = ctx.session.client(EC2Client, region);
+    const byFilter = async () =>
+      (
+        await Promise.all(
+          chunk(ids, MAX_FILTER_VALUES).map((part) =>
+            collect(resource, client, 'filter', part, errorContext),
+          ),
+        )
+      ).flat();
     let raws: R[];
-    try {
-      raws = await collect(resource, client, 'ids', ids, errorContext);
-    } catch (error) {
-      const code = awsErrorCode(error);
-      if (code === undefined || !resource.missingIdCodes.has(code) || ctx.signal?.aborted) throw error;
-      // The id form fails the whole call for one unknown id; the filter form leaves it out.
-      raws = await collect(resource, client, 'filter', ids, errorContext);
+    if (ids.length <= MAX_FILTER_VALUES) {
+      raws = await byFilter();
+    } else {
+      try {
+        raws = await collect(resource, client, 'ids', ids, errorContext);
+      } catch (error) {
+        const code = awsErrorCode(error);
+        if (code === undefined || !resource.missingIdCodes.has(code) || ctx.signal?.aborted) throw error;
+        // The id form fails the whole call for one unknown id; the filter form leaves it out.
+        raws = await byFilter();
+      }
     }
     const found = new Map<string, T>();
     for (const raw of raws) {

@@ -93,7 +93,7 @@ describe('EC2 call counts against the sandbox', () => {
     expect(ec2Calls({ region: 'eu-west-1' })).toBe(1);
   });
 
-  it('10 ids with 3 unknown = 7 instances and 3 nulls in 2 calls (the failed call + the filter retry)', async () => {
+  it('10 ids with 3 unknown = 7 instances and 3 nulls in 1 call (the instance-id filter omits unknown ids)', async () => {
     env.sb.admin.reset();
     const ec2 = createEc2Loaders({ session: env.session });
     const unknown = ['i-0000000000000000a', 'i-0000000000000000b', 'i-0000000000000000c'];
@@ -114,7 +114,20 @@ describe('EC2 call counts against the sandbox', () => {
     expect(results.map((r) => (r instanceof Error ? r : (r?.id ?? null)))).toEqual(
       asked.map((id) => (unknown.includes(id ?? '') ? null : id)),
     );
-    expect(ec2Calls({ operation: 'DescribeInstances' })).toBe(2);
+    expect(ec2Calls({ operation: 'DescribeInstances' })).toBe(1);
+  });
+
+  it('450 ids with 5 unknown = 1 InstanceIds call + 3 filter calls of at most 200 (EC2 refuses more values)', async () => {
+    env.sb.admin.reset();
+    const ec2 = createEc2Loaders({ session: env.session });
+    const known = east.slice(0, 445).map((i) => i.id);
+    const unknown = Array.from({ length: 5 }, (_, k) => `i-0000000000000${k}fff`);
+    const results = await ec2.instance.loadMany(
+      [...known, ...unknown].map((id) => ({ region: 'us-east-1', id })),
+    );
+    expect(results.filter((r) => r === null)).toHaveLength(5);
+    expect(results.slice(0, 445).map((r) => (r instanceof Error ? r : r?.id))).toEqual(known);
+    expect(ec2Calls({ operation: 'DescribeInstances' })).toBe(4);
   });
 
   it('10 ids with 3 malformed = 7 instances and 3 nulls in 1 call', async () => {
@@ -127,7 +140,7 @@ describe('EC2 call counts against the sandbox', () => {
     expect(ec2Calls()).toBe(1);
   });
 
-  it('unknown security groups and volumes are null, found ones kept, in 2 calls each', async () => {
+  it('unknown security groups and volumes are null, found ones kept, in 1 call each', async () => {
     env.sb.admin.reset();
     const ec2 = createEc2Loaders({ session: env.session });
     const group = member.securityGroups.find((g) => g.region === 'us-east-1');
@@ -142,8 +155,8 @@ describe('EC2 call counts against the sandbox', () => {
     ]);
     expect(groups).toMatchObject([{ id: group?.id, name: group?.name }, null]);
     expect(volumes).toMatchObject([{ id: volume?.id, sizeGiB: volume?.sizeGiB }, null]);
-    expect(ec2Calls({ operation: 'DescribeSecurityGroups' })).toBe(2);
-    expect(ec2Calls({ operation: 'DescribeVolumes' })).toBe(2);
+    expect(ec2Calls({ operation: 'DescribeSecurityGroups' })).toBe(1);
+    expect(ec2Calls({ operation: 'DescribeVolumes' })).toBe(1);
   });
 
   it('listInstances pages with MaxResults/NextToken, filters, and primes the instance loader', async () => {

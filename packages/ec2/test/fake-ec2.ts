@@ -52,6 +52,7 @@ export function fakeEc2(instances: FakeInstance[]) {
   return (call: RecordedCall): unknown => {
     const { input, region } = call;
     const filters = (input.Filters as Filter[] | undefined) ?? [];
+    if (filters.reduce((n, f) => n + f.Values.length, 0) > 200) throw awsError('FilterLimitExceeded');
     if (call.operation === 'DescribeInstances') {
       const ids = input.InstanceIds as string[] | undefined;
       const inRegion = instances.filter((i) => i.region === region);
@@ -111,4 +112,14 @@ export function fakeEc2(instances: FakeInstance[]) {
     }
     throw new Error(`fake EC2 does not know ${call.operation}`);
   };
+}
+
+/** The ids a Describe call asked for, whether as the id parameter or as the id filter. */
+export function idsSent(call: RecordedCall | undefined): string[] {
+  const input = call?.input ?? {};
+  for (const name of ['InstanceIds', 'GroupIds', 'VolumeIds']) {
+    if (Array.isArray(input[name])) return input[name] as string[];
+  }
+  const filters = (input.Filters as Filter[] | undefined) ?? [];
+  return filters.find((f) => ['instance-id', 'group-id', 'volume-id'].includes(f.Name))?.Values ?? [];
 }

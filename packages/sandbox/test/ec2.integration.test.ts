@@ -86,6 +86,18 @@ describe('EC2 DescribeInstances', () => {
     expect(out.Reservations ?? []).toHaveLength(0);
   });
 
+  it('refuses more than 200 filter values in one call with FilterLimitExceeded, as EC2 does', async () => {
+    const values = Array.from({ length: 201 }, (_, k) => `i-${k.toString(16).padStart(17, '0')}`);
+    const error = await ec2
+      .send(new DescribeInstancesCommand({ Filters: [{ Name: 'instance-id', Values: values }] }))
+      .catch((e: unknown) => e as { name: string; $metadata: { httpStatusCode: number } });
+    expect(error).toMatchObject({ name: 'FilterLimitExceeded', $metadata: { httpStatusCode: 400 } });
+    const ok = await ec2.send(
+      new DescribeInstancesCommand({ Filters: [{ Name: 'instance-id', Values: values.slice(0, 200) }] }),
+    );
+    expect(ok.Reservations).toEqual([]);
+  });
+
   it('filters by state, type, vpc, tag:KEY and tag-key (with wildcards)', async () => {
     const all = prodInstances('us-east-1');
     const running = all.filter((i) => i.state === 'running');

@@ -59,6 +59,9 @@ export function indexedList(params: QueryParams, prefix: string): string[] {
   return found.sort((a, b) => a[0] - b[0]).map(([, v]) => v);
 }
 
+/** EC2 refuses a call whose filters carry more values than this, in all. */
+export const MAX_FILTER_VALUES = 200;
+
 /** `Filter.N.Name` / `Filter.N.Value.M`. */
 export function parseFilters(params: QueryParams): Filter[] {
   const byIndex = new Map<number, { name?: string; values: [number, string][] }>();
@@ -70,6 +73,15 @@ export function parseFilters(params: QueryParams): Filter[] {
     byIndex.set(index, entry);
     if (m[2] === 'Name') entry.name = value;
     else entry.values.push([Number(m[3]), value]);
+  }
+  let values = 0;
+  for (const entry of byIndex.values()) values += entry.values.length;
+  if (values > MAX_FILTER_VALUES) {
+    throw new AwsError(
+      400,
+      'FilterLimitExceeded',
+      `The maximum number of filter values specified on a single call is ${MAX_FILTER_VALUES}`,
+    );
   }
   return [...byIndex.entries()]
     .sort((a, b) => a[0] - b[0])
