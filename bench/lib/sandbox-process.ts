@@ -1,0 +1,125 @@
+/**
+ * The sandbox in a child process, with a generated fixture, so its CPU (SigV4 checks, XML) is
+ * not charged to the gateway being measured and its latency timers do not wait on the
+ * gateway's event loop. Run as a script it is the child: it starts the sandbox and prints
+ * `ENDPOINT <url>`. (`sandbox-child.ts` does the same for the demo fixture.)
+ */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import {
+  type GenerateFixtureOptions,
+  generateFixture,
+  type LatencyOptions,
+  type SandboxFixture,
+  startSandbox,
+} from '@rolegraph/sandbox';
+import { isMain } from './gateway-harness.js';
+
+export interface SandboxProcessOptions {
+  /** Generated with these options (deterministic per seed). */
+  fixture: GenerateFixtureOptions;
+  latency?: LatencyOptions;
+}
+
+export interface SandboxProcess {
+  endpoint: string;
+  /** The same fixture the child serves, rebuilt here from the same seed. */
+  fixture: SandboxFixture;
+  credentials: { accessKeyId: string; secretAccessKey: string };
+  calls(filter?: { service?: string; operation?: string }): Promise<number>;
+  reset(): Promise<void>;
+  setLatency(latency: LatencyOptions): Promise<void>;
+  /** User + system CPU time of the child so far, in microseconds. */
+  cpuMicros(): Promise<number>;
+  close(): Promise<void>;
+}
+
+const STARTUP_TIMEOUT_MS = 30_000;
+
+export async function startSandboxProcess(options: SandboxProcessOptions): Promise<SandboxProcess> {
+  const child = spawn(
+    process.execPath,
+    ['--no-warnings', '--import', 'tsx', fileURLToPath(import.meta.url), JSON.stringify(options)],
+    { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] },
+  );
+  const stdout = child.stdout;
+  if (!stdout) throw new Error('sandbox process has no stdout');
+  let endpoint: string;
+  try {
+    endpoint = await new Promise<string>((resolveEndpoint, reject) => {
+      let out = '';
+      const timer = setTimeout(() => reject(new Error('sandbox process did not start')), STARTUP_TIMEOUT_MS);
+      stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        const m = /ENDPOINT (\S+)/.exec(out);
+        if (m?.[1]) {
+          clearTimeout(timer);
+          resolveEndpoint(m[1]);
+        }
+      });
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`sandbox process exited with ${code}`));
+      });
+    });
+  } catch (error) {
+    child.kill('SIGTERM');
+    throw error;
+  }
+  const fixture = generateFixture(options.fixture);
+  const central = fixture.accounts[0]?.users[0];
+  if (!central) throw new Error('generated fixture has no central principal');
+  return {
+    endpoint,
+    fixture,
+    credentials: { accessKeyId: central.accessKeyId, secretAccessKey: central.secretAccessKey },
+    async calls(filter = {}) {
+      const query = new URLSearchParams(filter as Record<string, string>);
+      const res = await fetch(`${endpoint}/_sandbox/calls?${query}`);
+      return ((await res.json()) as { count: number }).count;
+    },
+    async reset() {
+      await (await fetch(`${endpoint}/_sandbox/reset`, { method: 'POST' })).arrayBuffer();
+    },
+    async setLatency(latency) {
+      const res = await fetch(`${endpoint}/_sandbox/knobs`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ latency }),
+      });
+      if (!res.ok) throw new Error(`sandbox knobs: HTTP ${res.status}`);
+      await res.arrayBuffer();
+    },
+    cpuMicros: () =>
+      new Promise<number>((resolveCpu) => {
+        child.once('message', (usage: NodeJS.CpuUsage) => resolveCpu(usage.user + usage.system));
+        child.send('cpu');
+      }),
+    async close() {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((resolveExit) => child.once('exit', resolveExit));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+if (isMain(import.meta.url)) {
+  const options = JSON.parse(process.argv[2] ?? '{}') as SandboxProcessOptions;
+  const sb = await startSandbox({
+    fixture: generateFixture(options.fixture),
+    port: 0,
+    host: '127.0.0.1',
+    ...(options.latency ? { latency: options.latency } : {}),
+  });
+  process.on('message', (message) => {
+    if (message === 'cpu') process.send?.(process.cpuUsage());
+  });
+  const stop = () => {
+    void sb.close().finally(() => process.exit(0));
+  };
+  process.once('SIGTERM', stop);
+  // The parent going away (even a crashed bench) must not leave a sandbox behind.
+  process.once('disconnect', stop);
+  process.stdout.write(`ENDPOINT ${sb.endpoint}\n`);
+}
