@@ -268,8 +268,8 @@ describe('createRefreshingCredentials', () => {
     await provider();
     await vi.advanceTimersByTimeAsync(6 * MIN);
     for (let i = 0; i < 1000; i++) await provider();
-    // minute 5 (timer), then at most one call per 10 s
-    expect(calls).toBeLessThanOrEqual(2 + 6);
+    // the timer just before minute 5, then at most one call per 10 s: no tight loop
+    expect(calls).toBeLessThanOrEqual(3 + 6);
     provider.close();
   });
 
@@ -287,7 +287,7 @@ describe('createRefreshingCredentials', () => {
     expect(provider.status().state).toBe('fresh');
   });
 
-  it('proactively refreshes at the start of the advisory window, so callers never wait', async () => {
+  it('proactively refreshes just before the advisory window, so callers never wait', async () => {
     vi.useFakeTimers({ now: 0 });
     const h = harness(60 * MIN, () => Date.now());
     const events: CredentialEvent[] = [];
@@ -298,10 +298,14 @@ describe('createRefreshingCredentials', () => {
       onEvent: (e) => events.push(e),
     });
     await provider();
-    await vi.advanceTimersByTimeAsync(45 * MIN - 1);
+    // 1 h credentials: 15 min window; the timer leads it by half of min(window / 10, 30 s) with random() = 0.
+    const lead = 15_000;
+    await vi.advanceTimersByTimeAsync(45 * MIN - lead - 1);
     expect(h.calls).toHaveLength(1);
     await vi.advanceTimersByTimeAsync(1);
     expect(h.calls).toHaveLength(2);
+    // The refresh happened while the old credentials were still fresh: nobody was in the window.
+    expect(provider.status().state).toBe('fresh');
     expect(
       events.filter((e) => e.type === 'refresh-started').map((e) => e.type === 'refresh-started' && e.reason),
     ).toEqual(['initial', 'proactive']);
@@ -329,9 +333,10 @@ describe('createRefreshingCredentials', () => {
       });
       await provider();
       h.setMode('throttle');
-      await vi.advanceTimersByTimeAsync(45 * MIN);
+      const lead = 15_000; // see the test above
+      await vi.advanceTimersByTimeAsync(45 * MIN - lead);
       expect(h.calls).toHaveLength(2);
-      expect(provider.status().backoffUntil?.getTime()).toBe(50 * MIN);
+      expect(provider.status().backoffUntil?.getTime()).toBe(50 * MIN - lead);
       expect((await provider()).accessKeyId).toBe('ASIA1');
       h.setMode('fresh');
       await vi.advanceTimersByTimeAsync(5 * MIN);

@@ -89,7 +89,7 @@ export interface RefreshingCredentialsOptions {
    */
   nonRecoverableErrorTtl?: JitterRange;
   /**
-   * Refresh from an `unref`'d timer at the start of the advisory window, so that in steady
+   * Refresh from an `unref`'d timer just before the advisory window, so that in steady
    * state no request waits for the source.
    * @default true
    */
@@ -163,6 +163,8 @@ interface Cached {
   advisoryWindowMs: number;
   /** Before this instant the credentials are fresh: the hot path compares against it only. */
   freshUntil: number;
+  /** When the proactive timer refreshes: a little before `freshUntil`, so no caller gets there first. */
+  proactiveAt: number;
 }
 
 // setTimeout's delay is a signed 32-bit integer; longer delays fire at once.
@@ -317,16 +319,14 @@ export function createRefreshingCredentials(
 
   const scheduleAfterSuccess = (entry: Cached) => {
     if (entry.expiresAt === Number.POSITIVE_INFINITY) return;
-    // Jitter into the window, never before it, so one refresh per lifetime holds.
-    const spread = Math.max(0, Math.min((entry.expiresAt - entry.freshUntil) / 4, MINUTE));
-    scheduleProactive(entry.freshUntil + random() * spread);
+    scheduleProactive(entry.proactiveAt);
   };
 
   function onTimer() {
     timer = undefined;
     if (closed || inflight || !cached) return;
     const t = now();
-    if (t < cached.freshUntil && !invalidated) {
+    if (t < cached.proactiveAt && !invalidated) {
       scheduleAfterSuccess(cached);
       return;
     }
@@ -369,7 +369,11 @@ export function createRefreshingCredentials(
           expiresAt - Math.max(advisoryWindowMs, mandatoryWindowMs),
           Math.min(t + MIN_REFRESH_INTERVAL_MS, expiresAt),
         );
-        cached = { identity: frozen, expiresAt, advisoryWindowMs, freshUntil };
+        // Lead the window by up to a tenth of it (at most 30 s), jittered so that many sessions
+        // issued together do not refresh together.
+        const lead = Math.min((expiresAt - freshUntil) / 10, 30_000) * (0.5 + 0.5 * random());
+        const proactiveAt = Math.max(freshUntil - lead, Math.min(t + MIN_REFRESH_INTERVAL_MS, freshUntil));
+        cached = { identity: frozen, expiresAt, advisoryWindowMs, freshUntil, proactiveAt };
         invalidated = false;
         backoffUntil = 0;
         remembered = undefined;

@@ -1,6 +1,6 @@
 import { awsError, createFakeSession as fakeSession } from '@rolegraph/credentials/testing';
 import { describe, expect, it } from 'vitest';
-import { fakeEc2, instanceId } from '../test/fake-ec2.js';
+import { fakeEc2, idsSent, instanceId } from '../test/fake-ec2.js';
 import { createEc2Loaders } from './ec2-loaders.js';
 import { AdapterErrorCode } from './errors.js';
 import { toInstanceFilters } from './list-instances.js';
@@ -94,6 +94,39 @@ describe('listInstances', () => {
     expect(calls[0]?.input.InstanceIds).toBeUndefined();
   });
 
+  it('lists by more ids than one filter holds in chunks beside the other filters, paging the result', async () => {
+    const big = Array.from({ length: 600 }, (_, k) => ({
+      id: instanceId(k + 1),
+      region: 'us-east-1',
+      state: k % 3 === 0 ? 'stopped' : 'running',
+    }));
+    const wanted = big.filter((_, k) => k % 2 === 0).map((i) => i.id);
+    const ghosts = Array.from({ length: 50 }, (_, k) => instanceId(90_000 + k));
+    const asked = [...wanted, ...ghosts];
+    expect(asked.length).toBe(350);
+    const { session, calls } = fakeSession(fakeEc2(big));
+    const loaders = createEc2Loaders({ session });
+    const filter = { ids: asked, states: ['running' as const] };
+    const running = big.filter((i) => wanted.includes(i.id) && i.state === 'running');
+    const page1 = await loaders.listInstances({ region: 'us-east-1', filter, first: 100 });
+    // 1 state value leaves room for 199 ids per call; every call carries the state filter.
+    expect(calls.map((c) => idsSent(c).length)).toEqual(chunkSizes(asked.length, 199));
+    expect(calls.every((c) => JSON.stringify(c.input.Filters).includes('instance-state-name'))).toBe(true);
+    expect(page1.items.map((i) => i.id)).toEqual(running.slice(0, 100).map((i) => i.id));
+    expect(page1.hasNextPage).toBe(running.length > 100);
+    const rest = await loaders.listInstances({
+      region: 'us-east-1',
+      filter,
+      first: 1000,
+      after: page1.endCursor,
+    });
+    expect([...page1.items, ...rest.items].map((i) => i.id)).toEqual(running.map((i) => i.id));
+    expect(rest.hasNextPage).toBe(false);
+    await expect(
+      loaders.listInstances({ region: 'us-east-1', filter, after: 'not-a-cursor' }),
+    ).rejects.toThrow(/cursor/);
+  });
+
   it('answers an empty value list without a call and rejects a bad first', async () => {
     const { session, calls } = fakeSession(fakeEc2(fleet));
     const ec2 = createEc2Loaders({ session });
@@ -122,3 +155,9 @@ describe('listInstances', () => {
     );
   });
 });
+
+function chunkSizes(total: number, size: number): number[] {
+  const sizes: number[] = [];
+  for (let left = total; left > 0; left -= size) sizes.push(Math.min(size, left));
+  return sizes;
+}

@@ -2,7 +2,7 @@ import { DescribeInstancesCommand, EC2Client, type Filter } from '@aws-sdk/clien
 import type DataLoader from 'dataloader';
 import { abortedError, type ErrorContext, toEc2Error } from './errors.js';
 import { toInstance } from './map.js';
-import type { LoaderContext } from './regional-loader.js';
+import { type LoaderContext, MAX_FILTER_VALUES } from './regional-loader.js';
 import type { Instance, InstanceFilter, Page, RegionalId } from './types.js';
 
 export interface ListInstancesArgs {
@@ -39,6 +39,8 @@ function decodeCursor(after: string | null | undefined): Cursor {
 
 const encodeInnerCursor = (nextToken: string | undefined, skip: number) =>
   `rolegraph:${skip}:${nextToken ?? ''}`;
+// A listing by more ids than one call's filter can carry pages over the combined result.
+const IDS_CURSOR = /^rolegraph-ids:(\d+)$/;
 
 /**
  * `InstanceFilter` to EC2 `Filters`, or `null` when an empty value list means nothing can match.
@@ -92,6 +94,10 @@ export async function listInstances(
     signal: ctx.signal,
   };
   const origin = { accountId: ctx.session.accountId, region };
+  const filterValues = filters.reduce((n, f) => n + (f.Values?.length ?? 0), 0);
+  if (args.filter?.ids && filterValues > MAX_FILTER_VALUES) {
+    return listByIdChunks(ctx, instanceLoader, args, filters, first, errorContext);
+  }
   const cursor = decodeCursor(args.after);
   const maxResults = Math.min(MAX_RESULTS, Math.max(MIN_RESULTS, cursor.skip + first));
   try {
@@ -129,6 +135,66 @@ export async function listInstances(
       }
       return { items, endCursor: output.NextToken ?? null, hasNextPage: Boolean(output.NextToken) };
     }
+  } catch (error) {
+    throw toEc2Error(error, errorContext);
+  }
+}
+
+/**
+ * EC2 takes at most 200 filter values per call, so a listing by more ids sends them in
+ * chunks that fit beside the other filters (which stay server-side), one call per chunk and
+ * page, in parallel, and pages over the combined result with an offset cursor.
+ */
+async function listByIdChunks(
+  ctx: LoaderContext,
+  instanceLoader: DataLoader<RegionalId, Instance | null, string>,
+  args: ListInstancesArgs,
+  filters: Filter[],
+  first: number,
+  errorContext: ErrorContext,
+): Promise<Page<Instance>> {
+  const { region } = args;
+  const origin = { accountId: ctx.session.accountId, region };
+  const others = filters.filter((f) => f.Name !== 'instance-id');
+  const room = Math.max(1, MAX_FILTER_VALUES - others.reduce((n, f) => n + (f.Values?.length ?? 0), 0));
+  const ids = [...new Set(args.filter?.ids ?? [])];
+  const offsetMatch = args.after ? IDS_CURSOR.exec(args.after) : null;
+  if (args.after && !offsetMatch) {
+    throw new TypeError(
+      `listInstances: after is not a cursor of this listing: ${JSON.stringify(args.after)}`,
+    );
+  }
+  const offset = Number(offsetMatch?.[1] ?? 0);
+  try {
+    const client = ctx.session.client(EC2Client, region);
+    const chunks: string[][] = [];
+    for (let i = 0; i < ids.length; i += room) chunks.push(ids.slice(i, i + room));
+    const found = await Promise.all(
+      chunks.map(async (chunk) => {
+        const instances: Instance[] = [];
+        let token: string | undefined;
+        do {
+          if (ctx.signal?.aborted) throw abortedError(errorContext);
+          const output = await client.send(
+            new DescribeInstancesCommand({
+              Filters: [{ Name: 'instance-id', Values: chunk }, ...others],
+              NextToken: token,
+            }),
+            { abortSignal: ctx.signal },
+          );
+          for (const raw of (output.Reservations ?? []).flatMap((r) => r.Instances ?? [])) {
+            instances.push(toInstance(raw, origin));
+          }
+          token = output.NextToken;
+        } while (token);
+        return instances;
+      }),
+    );
+    const all = found.flat();
+    for (const instance of all) instanceLoader.prime({ region, id: instance.id }, instance);
+    const items = all.slice(offset, offset + first);
+    const hasNextPage = offset + first < all.length;
+    return { items, endCursor: hasNextPage ? `rolegraph-ids:${offset + first}` : null, hasNextPage };
   } catch (error) {
     throw toEc2Error(error, errorContext);
   }
