@@ -5,18 +5,59 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
+import { benchCallsPerQuery } from './calls-per-query.js';
 import { benchCredentials } from './credentials.js';
+import { benchCredentialsUnderLoad } from './credentials-under-load.js';
+import { benchFanOut } from './fan-out.js';
+import { benchLatencyThroughput } from './latency-throughput.js';
 import { type BenchSection, renderSection } from './lib/report.js';
+import { benchMemory } from './memory.js';
+import { runSandboxThroughput } from './sandbox-throughput.js';
 
 interface Case {
   name: string;
   run: () => Promise<BenchSection[]>;
 }
 
-const cases: Case[] = [{ name: 'credentials', run: benchCredentials }];
+async function benchSandboxThroughput(): Promise<BenchSection[]> {
+  const rows = await runSandboxThroughput();
+  return [
+    {
+      title: 'Sandbox: DescribeInstances (10 ids) per second, signatures checked',
+      description:
+        'The sandbox alone in a child process (one core), 16 requests in flight; target >= 5000 req/s for the replay loop.',
+      columns: ['loop', 'requests', 'seconds', 'req/s', 'errors', 'sandbox CPU µs/req'],
+      rows: rows.map((r) => [
+        r.name,
+        r.requests,
+        r.seconds.toFixed(1),
+        r.requestsPerSecond,
+        r.errors,
+        r.sandboxCpuMicrosPerRequest,
+      ]),
+    },
+  ];
+}
+
+// Issue 2 and issue 6, case by case; each prints its peer's figure, ours and the ratio.
+const cases: Case[] = [
+  { name: 'credentials', run: benchCredentials },
+  { name: 'credentials-under-load', run: () => benchCredentialsUnderLoad() },
+  { name: 'calls-per-query', run: benchCallsPerQuery },
+  { name: 'latency-throughput', run: benchLatencyThroughput },
+  { name: 'fan-out', run: benchFanOut },
+  { name: 'memory', run: benchMemory },
+  { name: 'sandbox-throughput', run: benchSandboxThroughput },
+];
 
 const filter = process.argv.slice(2);
-const selected = cases.filter((c) => filter.length === 0 || filter.some((f) => c.name.includes(f)));
+const selected = cases.filter((c) => filter.length === 0 || filter.some((f) => c.name === f));
+if (selected.length === 0) {
+  process.stderr.write(
+    `bench: no case named ${filter.join(', ')}; cases: ${cases.map((c) => c.name).join(', ')}\n`,
+  );
+  process.exit(2);
+}
 const sections: BenchSection[] = [];
 for (const c of selected) {
   process.stderr.write(`bench: ${c.name}...\n`);

@@ -10,11 +10,11 @@ import {
   type SessionEvent,
 } from '@rolegraph/credentials';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
-import { GraphQLError } from 'graphql';
 import { createSchema, createYoga, maskError, type YogaServerInstance } from 'graphql-yoga';
 import { createAuthenticator } from './auth/authenticate.js';
+import { choosesRetry, createAwsRetryStrategy } from './aws-retry.js';
 import type { AccountConfig, AccountSource, GatewayConfig } from './config/config-schema.js';
-import { originalOf, redact, toGraphQLError, typedError } from './errors.js';
+import { isGraphQLError, originalOf, redact, toGraphQLError, typedError, withCode } from './errors.js';
 import { instrumentSession } from './observability/instrument-session.js';
 import { createJsonLog, type LogFn } from './observability/log.js';
 import { createMetrics, type GatewayMetrics } from './observability/metrics.js';
@@ -22,6 +22,7 @@ import { useErrorReporting } from './plugins/use-error-reporting.js';
 import { useFanOutCost } from './plugins/use-fan-out-cost.js';
 import { requestIdOf, useObservability } from './plugins/use-observability.js';
 import { useProtection } from './plugins/use-protection.js';
+import { querySignalOf, useQueryTimeout } from './plugins/use-query-timeout.js';
 import { createAccountGate } from './schema/account-gate.js';
 import { createRequestAccounts, type GatewayContext } from './schema/context.js';
 import { exampleQueries } from './schema/examples.js';
@@ -38,7 +39,10 @@ export interface GatewayDeps {
   sessions?: SessionCache;
   /** Credentials that call AssumeRole when the gateway makes the cache. @default the SDK default chain */
   sourceCredentials?: AwsCredentialIdentityProvider;
-  /** Merged into every SDK client (endpoint, forcePathStyle, maxAttempts, ...). */
+  /**
+   * Merged into every SDK client (endpoint, forcePathStyle, maxAttempts, ...). Without
+   * `maxAttempts`, `retryStrategy` or `retryMode` here, `createAwsRetryStrategy()` is used.
+   */
   clientDefaults?: Record<string, unknown>;
   /** Refresh settings for the cache the gateway makes. */
   refresh?: RefreshDefaults;
@@ -153,6 +157,26 @@ function recordEvent(metrics: GatewayMetrics, log: LogFn, { accountId, roleArn, 
   }
 }
 
+/** What every EC2 and S3 client starts from. */
+function sessionClientDefaults(
+  config: GatewayConfig,
+  overrides: Record<string, unknown> | undefined,
+): Record<string, unknown> {
+  const defaults: Record<string, unknown> = {
+    ...(config.aws.endpoint ? { endpoint: config.aws.endpoint, forcePathStyle: true } : {}),
+    ...overrides,
+  };
+  // Unless the caller picked a policy, calls ride out throttling and 5xx bursts. A getter: each
+  // client spreads these defaults, so each gets its own strategy and retry quota.
+  if (!choosesRetry(overrides)) {
+    Object.defineProperty(defaults, 'retryStrategy', {
+      enumerable: true,
+      get: () => createAwsRetryStrategy(),
+    });
+  }
+  return defaults;
+}
+
 /**
  * Builds the gateway: a graphql-yoga instance over the configured accounts. It listens on
  * nothing; hand it to `http.createServer` or call `gateway.fetch()` in tests.
@@ -179,10 +203,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
       stsRegion: config.aws.stsRegion,
       ...(config.aws.endpoint ? { stsEndpoint: config.aws.endpoint } : {}),
       ...(deps.sourceCredentials ? { sourceCredentials: deps.sourceCredentials } : {}),
-      clientDefaults: {
-        ...(config.aws.endpoint ? { endpoint: config.aws.endpoint, forcePathStyle: true } : {}),
-        ...deps.clientDefaults,
-      },
+      clientDefaults: sessionClientDefaults(config, deps.clientDefaults),
       ...(deps.refresh ? { refresh: deps.refresh } : {}),
     });
   const unsubscribe = sessions.on((event) => recordEvent(metrics, log, event));
@@ -228,9 +249,9 @@ export function createGateway(deps: GatewayDeps): Gateway {
       isDev: false,
       maskError(error, message) {
         const original = originalOf(error);
-        // A GraphQL error of its own (validation, armor limits) is shown as it is; one wrapping a
-        // typed error is mapped to the typed error's code.
-        if (original === error && error instanceof GraphQLError) return error;
+        // A GraphQL error of its own (validation, armor limits, variables that do not coerce) is
+        // shown with a code; one wrapping a typed error is mapped to the typed error's code.
+        if (isGraphQLError(error) && (original === error || isGraphQLError(original))) return withCode(error);
         const typed = typedError(original);
         if (typed) {
           return toGraphQLError(typed, (id) => aliases.get(id), error);
@@ -240,24 +261,27 @@ export function createGateway(deps: GatewayDeps): Gateway {
     },
     context: async ({ request }) => {
       const caller = await authenticate(request);
+      // Aborted when the caller goes away or server.queryTimeoutMs passes.
+      const signal = querySignalOf(request);
       // Every AWS call of the request listens to its signal; hundreds is normal.
-      setMaxListeners(0, request.signal);
+      setMaxListeners(0, signal);
       return {
         requestId: requestIdOf(request),
         caller,
         config,
-        signal: request.signal,
+        signal,
         accounts: createRequestAccounts({
           config,
           caller,
           gate: createAccountGate(config.server.maxConcurrentAccounts),
-          signal: request.signal,
+          signal,
           sessionFor,
         }),
       };
     },
     plugins: [
       useObservability({ log, metrics, now, isReady: () => ready, graphqlEndpoint: '/graphql' }),
+      useQueryTimeout({ timeoutMs: config.server.queryTimeoutMs }),
       ...useProtection({ limits: config.limits, csrfHeaders: config.server.csrfHeaders }),
       useFanOutCost({
         limits: config.limits,

@@ -112,6 +112,35 @@ export function originalOf(error: unknown): unknown {
   return wrapped.originalError ?? wrapped.cause ?? error;
 }
 
+/** A GraphQLError of any copy of graphql (ESM or CJS), by name as in `originalOf`. */
+export function isGraphQLError(error: unknown): error is GraphQLError {
+  return error instanceof Error && error.name === 'GraphQLError';
+}
+
+/**
+ * The code of a GraphQL error graphql-js or yoga made itself. Most carry one; the ones that do
+ * not are, without a path, about the request (variables that do not coerce: `BAD_USER_INPUT`)
+ * and, with a path, a field that broke the schema's contract (`INTERNAL_SERVER_ERROR`).
+ */
+export function ownErrorCode(error: GraphQLError): string {
+  const code = error.extensions?.code;
+  if (typeof code === 'string') return code;
+  return error.path ? 'INTERNAL_SERVER_ERROR' : GatewayErrorCode.BAD_USER_INPUT;
+}
+
+/** A GraphQL error of graphql-js or yoga, as shown to callers: always with a code, masked if a bug. */
+export function withCode(error: GraphQLError): GraphQLError {
+  if (typeof error.extensions?.code === 'string') return error;
+  const code = ownErrorCode(error);
+  return new GraphQLError(code === 'INTERNAL_SERVER_ERROR' ? 'Unexpected error.' : error.message, {
+    ...(error.nodes ? { nodes: error.nodes } : {}),
+    ...(error.source ? { source: error.source } : {}),
+    ...(error.positions ? { positions: error.positions } : {}),
+    ...(error.path ? { path: error.path } : {}),
+    extensions: { ...error.extensions, code },
+  });
+}
+
 const KEY_MATERIAL = /\b(AKIA|ASIA)[A-Z0-9]{12,}\b/g;
 
 /** Replaces anything shaped like an access key id; messages are shown to callers and logged. */

@@ -80,6 +80,8 @@ export function createAuthenticator(auth: AuthConfig, options: { now: () => numb
           audience: jwt.audience,
           clockTolerance: jwt.clockToleranceSeconds,
           currentDate: new Date(options.now()),
+          // A token without an expiry would be valid forever once leaked.
+          requiredClaims: ['exp'],
           ...(jwt.algorithms ? { algorithms: jwt.algorithms } : {}),
         };
         payload =

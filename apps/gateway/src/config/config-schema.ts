@@ -10,6 +10,25 @@ const roleArnSchema = z
     /^arn:aws[\w-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/,
     'must be an IAM role ARN like arn:aws:iam::123456789012:role/Reader',
   );
+/** `localhost:4566` parses as a URL with the scheme `localhost:`; only http(s) endpoints make sense. */
+const httpUrlSchema = z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' });
+/** What jose verifies; `none` (an unsigned token) is never accepted. */
+const jwtAlgorithms = [
+  'HS256',
+  'HS384',
+  'HS512',
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+  'Ed25519',
+] as const;
 const aliasSchema = z
   .string()
   .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be 1-63 lower-case letters, digits or dashes')
@@ -54,6 +73,8 @@ export const serverSchema = z.strictObject({
   csrfHeaders: z.array(z.string().min(1)).min(1).default(['x-graphql-yoga-csrf']),
   /** How long in-flight requests may finish after SIGTERM. @default 10000 */
   shutdownGraceMs: z.number().int().min(0).default(10_000),
+  /** A request still running after this long is answered with `QUERY_TIMEOUT` and its AWS calls are aborted. @default 30000 */
+  queryTimeoutMs: z.number().int().min(1).max(3_600_000).default(30_000),
 });
 
 const apiKeySchema = z.strictObject({
@@ -71,10 +92,13 @@ const jwtSchema = z
     /** HS256/384/512 shared secret (at least 32 characters). */
     secret: z.string().min(32).optional(),
     /** A remote JWKS, e.g. https://issuer.example/.well-known/jwks.json */
-    jwksUrl: z.url().optional(),
+    jwksUrl: httpUrlSchema.optional(),
     /** A PEM SPKI public key (RS256 / ES256 / EdDSA). */
     publicKey: z.string().min(1).optional(),
-    algorithms: z.array(z.string().min(1)).min(1).optional(),
+    algorithms: z
+      .array(z.enum(jwtAlgorithms, { error: `must be one of ${jwtAlgorithms.join(', ')}` }))
+      .min(1)
+      .optional(),
     /** The claim holding the caller's account allow-list (array of aliases / ids, or "*"). */
     accountsClaim: z.string().min(1).default('accounts'),
     /** Tolerated clock skew. @default 30 */
@@ -113,7 +137,7 @@ export const awsSchema = z.strictObject({
   /** Region of the STS endpoint AssumeRole and GetCallerIdentity go to. @default us-east-1 */
   stsRegion: regionSchema.default('us-east-1'),
   /** A custom endpoint for every AWS service (e.g. a running rolegraph sandbox). */
-  endpoint: z.url().optional(),
+  endpoint: httpUrlSchema.optional(),
 });
 
 export const gatewayConfigSchema = z
@@ -126,6 +150,13 @@ export const gatewayConfigSchema = z
     aws: awsSchema.default(awsSchema.parse({})),
   })
   .superRefine((config, ctx) => {
+    if (config.accounts.length === 0 && config.profiles === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['accounts'],
+        message: 'must list at least one account (or name AWS CLI profiles under profiles.names)',
+      });
+    }
     const host = config.server.host;
     const loopback = host === 'localhost' || host === '::1' || host.startsWith('127.');
     const hasAuth =
@@ -139,13 +170,14 @@ export const gatewayConfigSchema = z
     }
     const seen = new Map<string, number>();
     config.accounts.forEach((account, i) => {
-      for (const name of [account.alias, account.accountId]) {
+      const inArn = /::(\d{12}):/.exec(account.roleArn)?.[1];
+      // The id defaults to the ARN's account: two aliases for one account are a duplicate too.
+      for (const name of [account.alias, account.accountId ?? inArn]) {
         if (name === undefined) continue;
         if (seen.has(name))
           ctx.addIssue({ code: 'custom', path: ['accounts', i], message: `duplicate account ${name}` });
         seen.set(name, i);
       }
-      const inArn = /::(\d{12}):/.exec(account.roleArn)?.[1];
       if (account.accountId !== undefined && inArn !== account.accountId) {
         ctx.addIssue({
           code: 'custom',

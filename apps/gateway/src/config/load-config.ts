@@ -1,4 +1,7 @@
-import { readFile } from 'node:fs/promises';
+import { access, readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { importSPKI } from 'jose';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError, formatPath } from './config-error.js';
 import {
@@ -40,7 +43,40 @@ export async function parseConfig(input: unknown, options: ParseConfigOptions = 
     accountId: a.accountId ?? accountIdIn(a.roleArn),
   }));
   if (profiles) {
-    const fromProfiles = await loadProfileAccounts({ ...profiles, loadFiles: options.loadFiles });
+    // The SDK's loader reads a missing file as empty; a path the operator wrote must exist.
+    if (!options.loadFiles) {
+      for (const field of ['configFile', 'credentialsFile'] as const) {
+        const path = profiles[field];
+        if (path === undefined) continue;
+        const resolved = path.startsWith('~/') ? join(homedir(), path.slice(2)) : path;
+        try {
+          await access(resolved);
+        } catch (error) {
+          throw new ConfigError(
+            file,
+            [
+              {
+                path: `profiles.${field}`,
+                message: `${path} cannot be read (${(error as NodeJS.ErrnoException).code})`,
+              },
+            ],
+            { cause: error },
+          );
+        }
+      }
+    }
+    let fromProfiles: AccountConfig[];
+    try {
+      fromProfiles = await loadProfileAccounts({ ...profiles, loadFiles: options.loadFiles });
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      // Named after the gateway's file (the one the operator passed), with the AWS file it read.
+      throw new ConfigError(
+        file,
+        error.issues.map((i) => ({ path: i.path, message: `${i.message} (in ${error.file})` })),
+        { cause: error },
+      );
+    }
     for (const account of fromProfiles) {
       if (accounts.some((a) => a.alias === account.alias || a.accountId === account.accountId)) {
         throw new ConfigError(file, [
@@ -48,6 +84,24 @@ export async function parseConfig(input: unknown, options: ParseConfigOptions = 
         ]);
       }
       accounts.push(account);
+    }
+  }
+  const publicKey = rest.auth?.jwt?.publicKey;
+  if (publicKey !== undefined) {
+    // Refused at start rather than at the first request, where every token would just fail.
+    try {
+      await importSPKI(publicKey, rest.auth?.jwt?.algorithms?.[0] ?? 'RS256');
+    } catch (error) {
+      throw new ConfigError(
+        file,
+        [
+          {
+            path: 'auth.jwt.publicKey',
+            message: `is not a PEM SPKI public key (${(error as Error).message})`,
+          },
+        ],
+        { cause: error },
+      );
     }
   }
   if (rest.auth) {

@@ -16,6 +16,21 @@ interface Stack {
 
 const instrumented = new WeakSet<object>();
 const BATCH_FIELDS = ['InstanceIds', 'GroupIds', 'VolumeIds'] as const;
+// Up to 200 ids are sent as these filters instead (see @rolegraph/ec2).
+const BATCH_FILTERS = new Set(['instance-id', 'group-id', 'volume-id']);
+
+/** How many ids a Describe call asks for, whether as the id parameter or as the id filter. */
+function batchSizeOf(input: Record<string, unknown>): number {
+  for (const field of BATCH_FIELDS) {
+    const ids = input[field];
+    if (Array.isArray(ids) && ids.length > 0) return ids.length;
+  }
+  const filters = Array.isArray(input.Filters)
+    ? (input.Filters as Array<{ Name?: string; Values?: unknown[] }>)
+    : [];
+  const byId = filters.find((f) => f.Name !== undefined && BATCH_FILTERS.has(f.Name));
+  return byId?.Values?.length ?? 0;
+}
 
 function serviceOf(clientName: string | undefined): string {
   return (clientName ?? 'Unknown').replace(/Client$/, '').toLowerCase();
@@ -30,11 +45,8 @@ function instrumentClient(client: object, metrics: GatewayMetrics, now: () => nu
     (next, context) => async (args) => {
       const service = serviceOf(context.clientName);
       const operation = (context.commandName ?? 'Unknown').replace(/Command$/, '');
-      for (const field of BATCH_FIELDS) {
-        const ids = args.input[field];
-        if (Array.isArray(ids) && ids.length > 0)
-          metrics.batchSize.observe({ service, operation }, ids.length);
-      }
+      const batch = batchSizeOf(args.input);
+      if (batch > 0) metrics.batchSize.observe({ service, operation }, batch);
       const started = now();
       try {
         const result = await next(args);

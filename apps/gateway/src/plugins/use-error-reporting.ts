@@ -1,6 +1,6 @@
-import { GraphQLError, getOperationAST } from 'graphql';
+import { getOperationAST } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { originalOf, redact, typedError } from '../errors.js';
+import { isGraphQLError, originalOf, ownErrorCode, redact, typedError } from '../errors.js';
 import type { LogFn } from '../observability/log.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import type { GatewayContext } from '../schema/context.js';
@@ -10,10 +10,7 @@ export function codeOf(error: unknown): string {
   const original = originalOf(error);
   const typed = typedError(original);
   if (typed) return typed.code;
-  if (original instanceof GraphQLError) {
-    const code = original.extensions?.code;
-    return typeof code === 'string' ? code : 'GRAPHQL_VALIDATION_FAILED';
-  }
+  if (isGraphQLError(original)) return ownErrorCode(original);
   return 'INTERNAL_SERVER_ERROR';
 }
 
