@@ -174,7 +174,13 @@ async function answer(url: string): Promise<{ data: { account: unknown } }> {
     headers: CSRF_HEADERS,
     body: JSON.stringify({ query: QUERY }),
   });
-  const body = (await res.json()) as { data?: { account: unknown }; errors?: unknown[] };
+  const text = await res.text();
+  let body: { data?: { account: unknown }; errors?: unknown[] };
+  try {
+    body = JSON.parse(text) as typeof body;
+  } catch {
+    throw new Error(`bad answer: HTTP ${res.status}: ${text.slice(0, 300) || '(empty body)'}`);
+  }
   if (!body.data?.account || body.errors)
     throw new Error(`bad answer: ${JSON.stringify(body).slice(0, 300)}`);
   return { data: body.data };

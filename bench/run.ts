@@ -62,7 +62,21 @@ const sections: BenchSection[] = [];
 for (const c of selected) {
   process.stderr.write(`bench: ${c.name}...\n`);
   const started = Date.now();
-  const result = await c.run();
+  let result: BenchSection[];
+  try {
+    result = await c.run();
+  } catch (error) {
+    // A failing case is reported, not hidden, and the other cases still run and are written.
+    process.exitCode = 1;
+    result = [
+      {
+        title: `${c.name}: FAILED`,
+        description: 'The case threw before producing its table.',
+        columns: ['error'],
+        rows: [[error instanceof Error ? `${error.name}: ${error.message}` : String(error)]],
+      },
+    ];
+  }
   process.stderr.write(`bench: ${c.name} done in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
   for (const s of result) {
     sections.push(s);

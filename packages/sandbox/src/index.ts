@@ -15,7 +15,7 @@ export type {
   FixtureVpc,
   SandboxFixture,
 } from './fixture/fixture-schema.js';
-export { type GenerateFixtureOptions, generateFixture } from './fixture/generate-fixture.js';
+export { type GenerateFixtureOptions, generateFixture, seededRandom } from './fixture/generate-fixture.js';
 export { loadFixture } from './fixture/load-fixture.js';
 export {
   DEFAULT_THROTTLING,

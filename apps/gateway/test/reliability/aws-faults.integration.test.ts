@@ -1,7 +1,7 @@
-import type { FaultKind } from '@rolegraph/sandbox';
+import { type FaultKind, seededRandom } from '@rolegraph/sandbox';
 import { afterEach, describe, expect, it } from 'vitest';
 import { gql, type Harness, startHarness } from '../helpers.js';
-import { FAN_OUT_QUERY, type FanOutData, isComplete, seededRandom } from './support.js';
+import { FAN_OUT_QUERY, type FanOutData, isComplete } from './support.js';
 
 // EC2 and S3 failing a share of calls (throttling or 503), with the gateway's own retry policy
 // (`deps.clientDefaults` left empty: no maxAttempts override). The sandbox's dice are seeded.

@@ -40,18 +40,6 @@ export function isComplete(r: GraphQLResponse<FanOutData>): boolean {
   );
 }
 
-/** A small seeded PRNG (mulberry32): the sandbox's fault dice, reproducible run to run. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** `extensions` of every error of a response, for exact assertions. */
