@@ -3,7 +3,7 @@
  * bench/results/latest.md and latest.json. `pnpm bench credentials` runs only matching cases.
  * Benchmarks never gate CI: they report, including missed targets.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { benchCallsPerQuery } from './calls-per-query.js';
 import { benchCredentials } from './credentials.js';
@@ -58,17 +58,26 @@ if (selected.length === 0) {
   );
   process.exit(2);
 }
-const sections: BenchSection[] = [];
+interface CaseResult {
+  name: string;
+  command: string;
+  date: string;
+  machine: string;
+  sections: BenchSection[];
+}
+
+const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`;
+const results: CaseResult[] = [];
 for (const c of selected) {
   process.stderr.write(`bench: ${c.name}...\n`);
   const started = Date.now();
-  let result: BenchSection[];
+  let sections: BenchSection[];
   try {
-    result = await c.run();
+    sections = await c.run();
   } catch (error) {
     // A failing case is reported, not hidden, and the other cases still run and are written.
     process.exitCode = 1;
-    result = [
+    sections = [
       {
         title: `${c.name}: FAILED`,
         description: 'The case threw before producing its table.',
@@ -78,21 +87,30 @@ for (const c of selected) {
     ];
   }
   process.stderr.write(`bench: ${c.name} done in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
-  for (const s of result) {
-    sections.push(s);
-    process.stdout.write(`\n${renderSection(s)}`);
-  }
+  for (const s of sections) process.stdout.write(`\n${renderSection(s)}`);
+  const command = `pnpm bench${filter.length ? ` ${filter.join(' ')}` : ''}`;
+  results.push({ name: c.name, command, date: new Date().toISOString(), machine, sections });
 }
 
-const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`;
-const header = `# rolegraph benchmarks\n\nCommand: \`pnpm bench${filter.length ? ` ${filter.join(' ')}` : ''}\` · ${new Date().toISOString()} · ${machine}\n`;
+// latest.* hold the latest result of every case: a run of some cases replaces only those.
+const jsonUrl = new URL('./results/latest.json', import.meta.url);
+let previous: CaseResult[] = [];
+try {
+  const parsed = JSON.parse(await readFile(jsonUrl, 'utf8')) as { cases?: CaseResult[] };
+  previous = parsed.cases ?? [];
+} catch {
+  // No earlier results, or an older format: start afresh.
+}
+const merged = cases
+  .map((c) => results.find((r) => r.name === c.name) ?? previous.find((p) => p.name === c.name))
+  .filter((r): r is CaseResult => r !== undefined);
+const body = merged
+  .map(
+    (r) =>
+      `## ${r.name}\n\n\`${r.command}\` · ${r.date} · ${r.machine}\n\n${r.sections.map(renderSection).join('\n')}`,
+  )
+  .join('\n');
 await mkdir(new URL('./results/', import.meta.url), { recursive: true });
-await writeFile(
-  new URL('./results/latest.md', import.meta.url),
-  `${header}\n${sections.map(renderSection).join('\n')}`,
-);
-await writeFile(
-  new URL('./results/latest.json', import.meta.url),
-  `${JSON.stringify({ date: new Date().toISOString(), machine, sections }, null, 2)}\n`,
-);
+await writeFile(new URL('./results/latest.md', import.meta.url), `# rolegraph benchmarks\n\n${body}`);
+await writeFile(jsonUrl, `${JSON.stringify({ cases: merged }, null, 2)}\n`);
 process.stderr.write('bench: wrote bench/results/latest.md and latest.json\n');
