@@ -17,6 +17,7 @@ import { typeDefs } from '@rolegraph/gateway';
 import { type GenerateFixtureOptions, generateFixture } from '@rolegraph/sandbox';
 import autocannon from 'autocannon';
 import { createSchema, createYoga } from 'graphql-yoga';
+import { awaitLine } from './lib/child.js';
 import { summarizeCpuProfile } from './lib/cpu-profile.js';
 import { AWS_LATENCY_MS, CSRF_HEADERS, isMain, latencyOf, startBenchGateway } from './lib/gateway-harness.js';
 import type { BenchSection } from './lib/report.js';
@@ -57,24 +58,7 @@ async function startServerProcess(options: ServeOptions, nodeArgs: string[] = []
     ],
     { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] },
   );
-  const stdout = child.stdout;
-  if (!stdout) throw new Error('server process has no stdout');
-  const url = await new Promise<string>((resolveUrl, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error('server process did not start')), 30_000);
-    stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /LISTENING (\S+)/.exec(out);
-      if (m?.[1]) {
-        clearTimeout(timer);
-        resolveUrl(m[1]);
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`server process exited with ${code}`));
-    });
-  });
+  const url = await awaitLine(child, /LISTENING (\S+)/, 'server process');
   return {
     url,
     cpuMicros: () =>

@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { type SandboxCredentials, type SandboxOptions, startSandbox } from '@rolegraph/sandbox';
+import { awaitLine } from './child.js';
 
 /** The JSON-serialisable subset of the sandbox's start options. */
 export type SandboxChildOptions = Pick<
@@ -35,17 +36,7 @@ export async function startSandboxChild(options: SandboxChildOptions = {}): Prom
     ['--no-warnings', '--import', 'tsx', fileURLToPath(import.meta.url), '--serve', JSON.stringify(options)],
     { stdio: ['pipe', 'pipe', 'inherit'] },
   );
-  const stdout = child.stdout;
-  if (!stdout) throw new Error('sandbox process has no stdout');
-  const ready = await new Promise<Ready>((resolve, reject) => {
-    let out = '';
-    stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /^READY (.+)$/m.exec(out);
-      if (m?.[1]) resolve(JSON.parse(m[1]) as Ready);
-    });
-    child.once('exit', (code) => reject(new Error(`sandbox process exited with ${code}`)));
-  });
+  const ready = JSON.parse(await awaitLine(child, /^READY (.+)$/m, 'sandbox process')) as Ready;
   const { endpoint } = ready;
   return {
     endpoint,

@@ -13,6 +13,8 @@ import {
   type SandboxFixture,
   startSandbox,
 } from '@rolegraph/sandbox';
+
+import { awaitLine } from './child.js';
 import { isMain } from './gateway-harness.js';
 
 export interface SandboxProcessOptions {
@@ -42,30 +44,7 @@ export async function startSandboxProcess(options: SandboxProcessOptions): Promi
     ['--no-warnings', '--import', 'tsx', fileURLToPath(import.meta.url), JSON.stringify(options)],
     { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] },
   );
-  const stdout = child.stdout;
-  if (!stdout) throw new Error('sandbox process has no stdout');
-  let endpoint: string;
-  try {
-    endpoint = await new Promise<string>((resolveEndpoint, reject) => {
-      let out = '';
-      const timer = setTimeout(() => reject(new Error('sandbox process did not start')), STARTUP_TIMEOUT_MS);
-      stdout.on('data', (d: Buffer) => {
-        out += d.toString();
-        const m = /ENDPOINT (\S+)/.exec(out);
-        if (m?.[1]) {
-          clearTimeout(timer);
-          resolveEndpoint(m[1]);
-        }
-      });
-      child.once('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`sandbox process exited with ${code}`));
-      });
-    });
-  } catch (error) {
-    child.kill('SIGTERM');
-    throw error;
-  }
+  const endpoint = await awaitLine(child, /ENDPOINT (\S+)/, 'sandbox process', STARTUP_TIMEOUT_MS);
   const fixture = generateFixture(options.fixture);
   const central = fixture.accounts[0]?.users[0];
   if (!central) throw new Error('generated fixture has no central principal');
