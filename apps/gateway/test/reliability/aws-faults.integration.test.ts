@@ -1,6 +1,6 @@
 import { type FaultKind, seededRandom } from '@rolegraph/sandbox';
 import { afterEach, describe, expect, it } from 'vitest';
-import { gql, type Harness, startHarness } from '../helpers.js';
+import { type GraphQLResponse, gql, type Harness, startHarness } from '../helpers.js';
 import { FAN_OUT_QUERY, type FanOutData, isComplete } from './support.js';
 
 // EC2 and S3 failing a share of calls (throttling or 503), with the gateway's own retry policy
@@ -35,28 +35,40 @@ describe('EC2 and S3 throttling and 503 bursts', () => {
     return harness;
   }
 
+  // A call fails only when all 8 attempts fail: 0.3^8, about 1 call in 15 000. The 12 queries
+  // make 432 calls, so about 1 run in 35 has one call that exhausts its retries. The requests
+  // race for the sandbox's (seeded) dice, so which calls fail is not fixed from run to run.
+  // Hence: at most one query may lose a field, and then only with a typed, retryable error.
   it.each(['throttle', 'unavailable'] as const)(
-    '%s on 30 percent of EC2 and S3 calls: every query succeeds through retries',
+    '%s on 30 percent of EC2 and S3 calls: queries succeed through retries (a failure needs 8 in a row)',
     async (error) => {
       const harness = await start(error, 0.3, 7);
-      const results: boolean[] = [];
+      const responses: GraphQLResponse<FanOutData>[] = [];
       const started = performance.now();
       let next = 0;
       await Promise.all(
         Array.from({ length: WORKERS }, async () => {
-          while (next++ < QUERIES)
-            results.push(isComplete(await gql<FanOutData>(harness.gateway, FAN_OUT_QUERY)));
+          while (next++ < QUERIES) responses.push(await gql<FanOutData>(harness.gateway, FAN_OUT_QUERY));
         }),
       );
       const elapsed = performance.now() - started;
-      expect(results).toEqual(Array.from({ length: QUERIES }, () => true));
+      expect(responses).toHaveLength(QUERIES);
+      const incomplete = responses.filter((r) => !isComplete(r));
+      expect(incomplete.length).toBeLessThanOrEqual(1);
+      for (const r of incomplete) {
+        expect(r.status).toBe(200);
+        for (const e of r.body.errors ?? []) {
+          expect(['AWS_THROTTLED', 'AWS_UNAVAILABLE']).toContain(e.extensions?.code);
+          expect(e.extensions?.retryable).toBe(true);
+        }
+      }
       // The faults really fired, and were retried: more calls than a fault-free run needs.
       const ec2 = harness.sandbox.admin.calls({ service: 'ec2' });
       const s3 = harness.sandbox.admin.calls({ service: 's3' });
       const retries = ec2 + s3 - QUERIES * (WARM_EC2 + WARM_S3);
       expect(retries).toBeGreaterThan(0.2 * QUERIES * (WARM_EC2 + WARM_S3));
       console.info(
-        `30% ${error}: ${QUERIES} fan-out queries complete, ${ec2 + s3} EC2+S3 calls (${retries} retries) in ${Math.round(elapsed)} ms`,
+        `30% ${error}: ${QUERIES - incomplete.length} of ${QUERIES} fan-out queries complete, ${ec2 + s3} EC2+S3 calls (${retries} retries) in ${Math.round(elapsed)} ms`,
       );
     },
   );
