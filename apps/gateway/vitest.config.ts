@@ -14,5 +14,8 @@ export default defineConfig({
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
+    // One file at a time: the 60 s load test saturates both cores, and files that assert
+    // sub-second answers (attacks refused, query timeouts) must not race it.
+    fileParallelism: false,
   },
 });
