@@ -17,7 +17,7 @@ import { typeDefs } from '@rolegraph/gateway';
 import { type GenerateFixtureOptions, generateFixture } from '@rolegraph/sandbox';
 import autocannon from 'autocannon';
 import { createSchema, createYoga } from 'graphql-yoga';
-import { awaitLine } from './lib/child.js';
+import { askCpuMicros, awaitLine } from './lib/child.js';
 import { summarizeCpuProfile } from './lib/cpu-profile.js';
 import { AWS_LATENCY_MS, CSRF_HEADERS, isMain, latencyOf, startBenchGateway } from './lib/gateway-harness.js';
 import type { BenchSection } from './lib/report.js';
@@ -61,11 +61,7 @@ async function startServerProcess(options: ServeOptions, nodeArgs: string[] = []
   const url = await awaitLine(child, /LISTENING (\S+)/, 'server process');
   return {
     url,
-    cpuMicros: () =>
-      new Promise<number>((resolveCpu) => {
-        child.once('message', (usage: NodeJS.CpuUsage) => resolveCpu(usage.user + usage.system));
-        child.send('cpu');
-      }),
+    cpuMicros: () => askCpuMicros(child),
     async close() {
       if (child.exitCode !== null) return;
       const exited = new Promise((resolveExit) => child.once('exit', resolveExit));

@@ -38,3 +38,14 @@ export function awaitLine(
     child.once('exit', (code) => fail(new Error(`${what} exited with ${code}`)));
   });
 }
+
+/**
+ * Asks a bench server child (started with an IPC channel) for its CPU time so far, in µs,
+ * user + system: the child answers the message `cpu` with `process.cpuUsage()`.
+ */
+export function askCpuMicros(child: ChildProcess): Promise<number> {
+  return new Promise<number>((resolve) => {
+    child.once('message', (usage: NodeJS.CpuUsage) => resolve(usage.user + usage.system));
+    child.send('cpu');
+  });
+}

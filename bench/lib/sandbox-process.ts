@@ -14,7 +14,7 @@ import {
   startSandbox,
 } from '@rolegraph/sandbox';
 
-import { awaitLine } from './child.js';
+import { askCpuMicros, awaitLine } from './child.js';
 import { isMain } from './gateway-harness.js';
 
 export interface SandboxProcessOptions {
@@ -69,11 +69,7 @@ export async function startSandboxProcess(options: SandboxProcessOptions): Promi
       if (!res.ok) throw new Error(`sandbox knobs: HTTP ${res.status}`);
       await res.arrayBuffer();
     },
-    cpuMicros: () =>
-      new Promise<number>((resolveCpu) => {
-        child.once('message', (usage: NodeJS.CpuUsage) => resolveCpu(usage.user + usage.system));
-        child.send('cpu');
-      }),
+    cpuMicros: () => askCpuMicros(child),
     async close() {
       if (child.exitCode !== null) return;
       const exited = new Promise((resolveExit) => child.once('exit', resolveExit));
