@@ -39,6 +39,13 @@ export interface SandboxOptions {
   faults?: FaultRule[];
   /** Larger request bodies are answered with an AWS-shaped error. @default 1048576 */
   maxBodyBytes?: number;
+  /**
+   * The listen backlog: connections the kernel queues before the sandbox accepts them (capped
+   * by the system's somaxconn). Node's default of 511 overflows when dozens of SDK clients open
+   * their sockets at once, and an overflowed SYN waits seconds to be retried.
+   * @default 4096
+   */
+  backlog?: number;
 }
 
 /** Long-term keys of a fixture principal. */
@@ -70,6 +77,9 @@ function checkOptions(options: SandboxOptions): void {
   }
   if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) {
     throw new TypeError(`startSandbox: port must be an integer in 0..65535, got ${String(port)}`);
+  }
+  if (options.backlog !== undefined && (!Number.isInteger(options.backlog) || options.backlog < 1)) {
+    throw new TypeError(`startSandbox: backlog must be a positive integer, got ${String(options.backlog)}`);
   }
   if (maxBodyBytes !== undefined && (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 1)) {
     throw new TypeError(`startSandbox: maxBodyBytes must be a positive integer, got ${String(maxBodyBytes)}`);
@@ -149,7 +159,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         }),
       ),
     );
-    server.listen(options.port ?? 0, host, () => resolve());
+    server.listen(options.port ?? 0, host, options.backlog ?? 4096, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
   const users = new Map(fixture.accounts.flatMap((a) => a.users.map((u) => [u.name, u] as const)));

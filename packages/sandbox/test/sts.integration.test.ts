@@ -213,15 +213,61 @@ describe('STS', () => {
   it('maxSessionSeconds caps every minted session, whatever DurationSeconds asked', async () => {
     const capped = await startSandbox({ fixture: demoFixture(), maxSessionSeconds: 30 });
     try {
-      const before = Date.now();
+      // Expirations are whole seconds counted from the second the request arrived in.
+      const before = Math.floor(Date.now() / 1000) * 1000;
       const creds = await assume(capped, readerArn(capped, 'prod'), { durationSeconds: 3600 });
-      const lifetime = (creds.expiration?.getTime() ?? 0) - before;
-      expect(lifetime).toBeGreaterThan(28_000);
-      expect(lifetime).toBeLessThanOrEqual(30_000);
+      const after = Date.now();
+      const issuedAt = (creds.expiration?.getTime() ?? 0) - 30_000;
+      expect(issuedAt).toBeGreaterThanOrEqual(before);
+      expect(issuedAt).toBeLessThanOrEqual(after);
     } finally {
       await capped.close();
     }
     await expect(startSandbox({ maxSessionSeconds: 0 })).rejects.toThrow(/maxSessionSeconds/);
+  });
+
+  it('a role of the fixture can mint shorter sessions than the others (sessionLifetimeSeconds)', async () => {
+    const fixture = demoFixture();
+    const prod = fixture.accounts.find((a) => a.alias === 'prod');
+    const reader = prod?.roles?.find((r) => r.name === 'RolegraphReader');
+    if (!reader) throw new Error('demo fixture has no prod reader');
+    reader.sessionLifetimeSeconds = 20;
+    const mixed = await startSandbox({ fixture });
+    try {
+      const before = Math.floor(Date.now() / 1000) * 1000;
+      const short = await assume(mixed, readerArn(mixed, 'prod'), { durationSeconds: 3600 });
+      const long = await assume(mixed, readerArn(mixed, 'staging'), { durationSeconds: 3600 });
+      const after = Date.now();
+      expect(short.expiration.getTime() - 20_000).toBeGreaterThanOrEqual(before);
+      expect(short.expiration.getTime() - 20_000).toBeLessThanOrEqual(after);
+      expect(long.expiration.getTime() - 3_600_000).toBeGreaterThanOrEqual(before);
+    } finally {
+      await mixed.close();
+    }
+  });
+
+  it('a fault can select one role: AssumeRole of that role fails, other roles of the account answer', async () => {
+    const faulty = await startSandbox({ fixture: demoFixture() });
+    try {
+      faulty.admin.setFault({ service: 'sts', roleArn: readerArn(faulty, 'prod'), error: 'unavailable' });
+      const error = await stsError(assume(faulty, readerArn(faulty, 'prod')));
+      expect(error.$metadata.httpStatusCode).toBe(503);
+      await expect(assume(faulty, readerArn(faulty, 'staging'))).resolves.toBeDefined();
+      // Requests signed by a session of the role match its rules too.
+      faulty.admin.clearFaults();
+      const creds = await assume(faulty, readerArn(faulty, 'staging'));
+      faulty.admin.setFault({ service: 'sts', roleArn: readerArn(faulty, 'staging'), error: 'throttle' });
+      const throttled = await stsError(stsClient(faulty, creds).send(new GetCallerIdentityCommand({})));
+      expect(throttled.$metadata.httpStatusCode).toBe(400);
+      expect(throttled.name).toBe('Throttling');
+      await expect(
+        stsClient(faulty, await assume(faulty, readerArn(faulty, 'prod'))).send(
+          new GetCallerIdentityCommand({}),
+        ),
+      ).resolves.toBeDefined();
+    } finally {
+      await faulty.close();
+    }
   });
 
   it('rejects unknown keys, wrong secrets and wrong tokens', async () => {

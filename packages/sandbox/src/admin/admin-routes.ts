@@ -15,6 +15,7 @@ const faultRule = z.object({
   operation: z.string().optional(),
   account: z.string().optional(),
   region: z.string().optional(),
+  roleArn: z.string().optional(),
   error: z.union([
     z.enum(['throttle', 'internal', 'unavailable', 'reset']),
     z.object({

@@ -42,6 +42,11 @@ export interface FaultRule {
   account?: string;
   region?: string;
   /**
+   * The role a request is about: the target of an STS AssumeRole call, otherwise the role whose
+   * session signed the request. Fails one role of an account while its other roles answer.
+   */
+  roleArn?: string;
+  /**
    * `throttle`: the service's throttling error; `internal`: 500; `unavailable`: 503; `reset`: the connection
    * is destroyed without an answer; or an explicit AWS error code and HTTP status.
    */
@@ -70,6 +75,8 @@ export interface RequestSelector {
   operation: string;
   account: string;
   region: string;
+  /** See `FaultRule.roleArn`; not part of a throttling bucket's key. */
+  roleArn?: string | undefined;
 }
 
 function checkNonNegative(value: number | undefined, name: string): void {
@@ -165,6 +172,7 @@ export class Knobs {
       if (rule.operation !== undefined && rule.operation !== sel.operation) continue;
       if (rule.account !== undefined && rule.account !== sel.account) continue;
       if (rule.region !== undefined && rule.region !== sel.region) continue;
+      if (rule.roleArn !== undefined && rule.roleArn !== sel.roleArn) continue;
       if (rule.probability !== undefined && this.random() >= rule.probability) continue;
       rule.remaining--;
       return rule.error;

@@ -220,7 +220,8 @@ export function createRequestHandler(deps: RequestHandlerDeps) {
       const record: KeyRecord | undefined = identities.lookup(auth.accessKeyId);
       const account = record?.principal.accountId ?? '';
       const roleArn = service === 'sts' ? deps.sts.roleArnOf(operation, params) : undefined;
-      counters.record(service, operation, account, auth.region, roleArn ?? record?.principal.roleArn);
+      const countedRole = roleArn ?? record?.principal.roleArn;
+      counters.record(service, operation, account, auth.region, countedRole);
       const reject = (failure: AuthFailure, detail: Parameters<typeof authError>[2] = {}) => {
         throw authError(service, failure, { accessKeyId: auth.accessKeyId, ...detail });
       };
@@ -273,7 +274,7 @@ export function createRequestHandler(deps: RequestHandlerDeps) {
       }
 
       // 3. Realism knobs.
-      const selector = { service, operation, account, region: auth.region };
+      const selector = { service, operation, account, region: auth.region, roleArn: countedRole };
       if (knobs.disabledServices.has(service)) throw unavailableError(service);
       if (!knobs.take(selector, checkNow)) throw throttleError(service);
       const fault = knobs.fault(selector);

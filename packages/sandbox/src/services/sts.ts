@@ -155,7 +155,11 @@ export function createStsService(options: StsServiceOptions) {
       );
     }
     // Expirations are whole seconds on the wire, so the session ends exactly at the advertised instant.
-    const lifetime = Math.min(duration, options.maxSessionSeconds ?? duration);
+    const lifetime = Math.min(
+      duration,
+      options.maxSessionSeconds ?? duration,
+      role.sessionLifetimeSeconds ?? duration,
+    );
     const expiresAt = Math.floor(req.now / 1000) * 1000 + lifetime * 1000;
     const session = options.identities.mint(role, sessionName as string, expiresAt, req.now);
     return response(
