@@ -41,7 +41,10 @@ export type {
 } from './refreshing-credentials.js';
 export { advisoryWindowFor, createRefreshingCredentials } from './refreshing-credentials.js';
 export type {
+  CallerIdentity,
   ClientConstructor,
+  ClientInfo,
+  ClientOverrides,
   CreateSessionOptions,
   Session,
   SessionClientConfig,

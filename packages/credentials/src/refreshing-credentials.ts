@@ -1,6 +1,20 @@
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import { isRecoverableError } from './aws-error-codes.js';
 import { CredentialsError, CredentialsErrorCode } from './errors.js';
+import {
+  advisoryWindowFor,
+  afterFailure,
+  afterSuccess,
+  decide,
+  EMPTY_STATE,
+  phaseAt,
+  type RefreshReason,
+  type RefreshState,
+  type RefreshWindows,
+} from './refresh-rules.js';
+
+export type { RefreshReason } from './refresh-rules.js';
+export { advisoryWindowFor };
 
 /** What a source is handed on each call. The signal fires when `sourceTimeoutMs` passes. */
 export interface CredentialSourceContext {
@@ -12,9 +26,6 @@ export interface CredentialSourceContext {
  * credentials with an `expiration`. Called only by the cache, never concurrently.
  */
 export type CredentialSource = (context: CredentialSourceContext) => Promise<AwsCredentialIdentity>;
-
-/** Why a refresh was started. */
-export type RefreshReason = 'initial' | 'advisory' | 'mandatory' | 'expired' | 'invalidated' | 'proactive';
 
 /**
  * What the cache reports as it works. Events never carry key material.
@@ -45,7 +56,11 @@ export type CredentialEvent =
       expiration: Date | undefined;
       expired: boolean;
       cause: 'refresh-failed' | 'backoff';
-    };
+    }
+  /** A recovery probe: the source is tried once although this cache is in backoff (see `probe`). */
+  | { type: 'probe'; at: number }
+  /** The backoff ended early because the source answered another cache (see `releaseBackoff`). */
+  | { type: 'backoff-released'; at: number };
 
 export type CredentialEventListener = (event: CredentialEvent) => void;
 
@@ -141,40 +156,26 @@ export interface RefreshingCredentialProvider extends AwsCredentialIdentityProvi
   /** Subscribe to events; returns the unsubscribe function. */
   on(listener: CredentialEventListener): () => void;
   status(): CredentialStatus;
+  /**
+   * End a backoff early: the source answered for another cache of the same principal, so
+   * the next call may refresh (single flight as always). Does nothing outside a backoff.
+   */
+  releaseBackoff(): void;
+  /**
+   * Try the source once now, even in backoff: the recovery probe of a session cache. Resolves
+   * whether fresh credentials came back; never rejects. A failure starts a new backoff.
+   */
+  probe(): Promise<boolean>;
+  /** Stop the proactive timer for good; calls keep working and refresh on demand. */
+  retire(): void;
   /** Stop the proactive timer and refuse further calls. */
   close(): void;
 }
 
 const MINUTE = 60_000;
 
-/**
- * The advisory window AWS's consistent-refresh specification picks for a credential
- * lifetime: <= 20 min: 5 min; > 20 and < 90 min: 15 min; >= 90 min: 60 min.
- */
-export function advisoryWindowFor(lifetimeMs: number): number {
-  if (lifetimeMs <= 20 * MINUTE) return 5 * MINUTE;
-  if (lifetimeMs < 90 * MINUTE) return 15 * MINUTE;
-  return 60 * MINUTE;
-}
-
-interface Cached {
-  identity: AwsCredentialIdentity;
-  expiresAt: number;
-  advisoryWindowMs: number;
-  /** Before this instant the credentials are fresh: the hot path compares against it only. */
-  freshUntil: number;
-  /** When the proactive timer refreshes: a little before `freshUntil`, so no caller gets there first. */
-  proactiveAt: number;
-}
-
 // setTimeout's delay is a signed 32-bit integer; longer delays fire at once.
 const MAX_TIMER_MS = 2_147_483_647;
-/**
- * A source may hand back credentials that are already due for refresh (short-lived, or an
- * upstream cache near its own expiry). They are used as fresh for at least this long, so
- * neither callers nor the proactive timer call the source in a tight loop.
- */
-const MIN_REFRESH_INTERVAL_MS = 10_000;
 
 function checkRange(name: string, range: JitterRange | undefined, fallback: JitterRange): JitterRange {
   if (range === undefined) return fallback;
@@ -204,7 +205,8 @@ function checkDuration(name: string, value: number | undefined, fallback: number
  * Wrap a credential source in a refreshing cache that follows AWS's consistent credential
  * refresh specification: deferred first fetch, advisory and mandatory windows, single-flight
  * refresh, static stability through source outages with a jittered backoff, short memory of
- * non-recoverable errors, and invalidation by access key id.
+ * non-recoverable errors, and invalidation by access key id. The decisions are the pure
+ * rules of `refresh-rules.ts`; this function only holds the credentials and runs the effects.
  *
  * @example
  * const credentials = createRefreshingCredentials({ source: () => fetchFromSomewhere() });
@@ -217,11 +219,13 @@ export function createRefreshingCredentials(
     throw new TypeError(`source must be a function returning credentials, got ${typeof options?.source}`);
   }
   const source = options.source;
-  const configuredAdvisoryMs =
-    options.advisoryWindowMs === undefined
-      ? undefined
-      : checkDuration('advisoryWindowMs', options.advisoryWindowMs, 0);
-  const mandatoryWindowMs = checkDuration('mandatoryWindowMs', options.mandatoryWindowMs, MINUTE);
+  const windows: RefreshWindows = {
+    advisoryWindowMs:
+      options.advisoryWindowMs === undefined
+        ? undefined
+        : checkDuration('advisoryWindowMs', options.advisoryWindowMs, 0),
+    mandatoryWindowMs: checkDuration('mandatoryWindowMs', options.mandatoryWindowMs, MINUTE),
+  };
   const backoffRange = checkRange('refreshBackoff', options.refreshBackoff, {
     minMs: 5 * MINUTE,
     maxMs: 10 * MINUTE,
@@ -231,7 +235,7 @@ export function createRefreshingCredentials(
     maxMs: 5_000,
   });
   const sourceTimeoutMs = checkDuration('sourceTimeoutMs', options.sourceTimeoutMs, 30_000);
-  const proactive = options.proactiveRefresh ?? true;
+  let proactive = options.proactiveRefresh ?? true;
   const isRecoverable = options.isRecoverable ?? isRecoverableError;
   const now = options.now ?? Date.now;
   const random = options.random ?? Math.random;
@@ -244,10 +248,10 @@ export function createRefreshingCredentials(
   const listeners = new Set<CredentialEventListener>();
   if (options.onEvent) listeners.add(options.onEvent);
 
-  let cached: Cached | undefined;
-  let invalidated = false;
-  let backoffUntil = 0;
-  let remembered: { error: unknown; until: number } | undefined;
+  // The rules' state, plus what they never look at: the key material and the error to re-raise.
+  let state: RefreshState = { ...EMPTY_STATE };
+  let identity: AwsCredentialIdentity | undefined;
+  let rememberedError: unknown;
   let inflight: Promise<AwsCredentialIdentity> | undefined;
   let timer: unknown;
   let closed = false;
@@ -267,24 +271,17 @@ export function createRefreshingCredentials(
     }
   };
 
-  type Phase = 'fresh' | 'advisory' | 'mandatory' | 'expired';
-  const phaseAt = (entry: Cached, t: number): Phase => {
-    const remaining = entry.expiresAt - t;
-    if (remaining <= 0) return 'expired';
-    if (remaining <= mandatoryWindowMs) return 'mandatory';
-    if (remaining <= entry.advisoryWindowMs) return 'advisory';
-    return 'fresh';
-  };
-
-  const servedStale = (entry: Cached, t: number, cause: 'refresh-failed' | 'backoff') => {
+  const servedStale = (t: number, cause: 'refresh-failed' | 'backoff'): AwsCredentialIdentity => {
+    const entry = state.cached;
+    const current = identity as AwsCredentialIdentity;
     emit({
       type: 'served-stale',
       at: t,
-      expiration: entry.identity.expiration,
-      expired: entry.expiresAt <= t,
+      expiration: current.expiration,
+      expired: entry ? entry.expiresAt <= t : true,
       cause,
     });
-    return entry.identity;
+    return current;
   };
 
   const callSource = async (): Promise<AwsCredentialIdentity> => {
@@ -309,53 +306,38 @@ export function createRefreshingCredentials(
     }
   };
 
-  const scheduleProactive = (at: number) => {
-    if (!proactive || closed) return;
+  const armTimer = (at: number) => {
+    if (!proactive || closed || !Number.isFinite(at)) return;
     if (timer !== undefined) timers.clearTimeout(timer);
     const delay = Math.min(Math.max(0, at - now()), MAX_TIMER_MS);
     timer = timers.setTimeout(onTimer, delay);
     (timer as { unref?: () => void } | undefined)?.unref?.();
   };
 
-  const scheduleAfterSuccess = (entry: Cached) => {
-    if (entry.expiresAt === Number.POSITIVE_INFINITY) return;
-    scheduleProactive(entry.proactiveAt);
-  };
-
   function onTimer() {
     timer = undefined;
-    if (closed || inflight || !cached) return;
-    const t = now();
-    if (t < cached.proactiveAt && !invalidated) {
-      scheduleAfterSuccess(cached);
-      return;
-    }
-    if (t < backoffUntil) {
-      scheduleProactive(backoffUntil);
-      return;
-    }
-    if (remembered && t < remembered.until) {
-      scheduleProactive(remembered.until);
-      return;
-    }
+    if (closed) return;
+    const decision = decide(state, now(), windows, 'timer');
+    if (decision.do === 'sleep') armTimer(decision.until);
     // Every outcome is handled inside refresh(); this catch only keeps the promise handled.
-    refresh('proactive').catch(() => undefined);
+    else if (decision.do === 'refresh') refresh(decision.reason).catch(() => undefined);
   }
 
   const refresh = (reason: RefreshReason): Promise<AwsCredentialIdentity> => {
     const started = now();
     emit({ type: 'refresh-started', reason, at: started });
+    state = { ...state, refreshing: true };
     const attempt = (async () => {
       try {
-        let identity: AwsCredentialIdentity;
+        let fresh: AwsCredentialIdentity;
         try {
-          identity = await callSource();
-          validateIdentity(identity, roleArn);
+          fresh = await callSource();
+          validateIdentity(fresh, roleArn);
         } catch (error) {
           return onFailure(error, reason, started);
         }
         const t = now();
-        const expiresAt = identity.expiration ? identity.expiration.getTime() : Number.POSITIVE_INFINITY;
+        const expiresAt = fresh.expiration ? fresh.expiration.getTime() : Number.POSITIVE_INFINITY;
         if (expiresAt <= t) {
           const stale = new CredentialsError(
             `credential source${roleArn ? ` for ${roleArn}` : ''} returned credentials that already expired`,
@@ -363,33 +345,24 @@ export function createRefreshingCredentials(
           );
           return onFailure(stale, reason, started);
         }
-        const advisoryWindowMs = configuredAdvisoryMs ?? advisoryWindowFor(expiresAt - t);
-        const frozen = Object.freeze({ ...identity });
-        const freshUntil = Math.max(
-          expiresAt - Math.max(advisoryWindowMs, mandatoryWindowMs),
-          Math.min(t + MIN_REFRESH_INTERVAL_MS, expiresAt),
-        );
-        // Lead the window by up to a tenth of it (at most 30 s), jittered so that many sessions
-        // issued together do not refresh together.
-        const lead = Math.min((expiresAt - freshUntil) / 10, 30_000) * (0.5 + 0.5 * random());
-        const proactiveAt = Math.max(freshUntil - lead, Math.min(t + MIN_REFRESH_INTERVAL_MS, freshUntil));
-        cached = { identity: frozen, expiresAt, advisoryWindowMs, freshUntil, proactiveAt };
-        invalidated = false;
-        backoffUntil = 0;
-        remembered = undefined;
+        state = afterSuccess(state, expiresAt, t, windows, random);
+        identity = Object.freeze({ ...fresh });
+        rememberedError = undefined;
         lastRefreshAt = t;
+        const cached = state.cached;
         emit({
           type: 'refresh-succeeded',
           reason,
           at: t,
           durationMs: t - started,
-          expiration: identity.expiration,
-          advisoryWindowMs,
+          expiration: fresh.expiration,
+          advisoryWindowMs: cached?.advisoryWindowMs ?? 0,
         });
-        scheduleAfterSuccess(cached);
-        return frozen;
+        if (cached && expiresAt !== Number.POSITIVE_INFINITY) armTimer(cached.proactiveAt);
+        return identity;
       } finally {
         inflight = undefined;
+        state = { ...state, refreshing: false };
       }
     })();
     inflight = attempt;
@@ -406,28 +379,31 @@ export function createRefreshingCredentials(
       recoverable,
     };
     emit({ type: 'refresh-failed', reason, at: t, durationMs: t - started, recoverable, error });
-    if (!recoverable) {
-      remembered = { error, until: t + jitter(errorTtlRange) };
-      if (reason === 'proactive') scheduleProactive(t + jitter(backoffRange));
-      throw error;
-    }
-    if (!cached) {
-      throw new CredentialsError(
-        `no credentials available${roleArn ? ` for ${roleArn}` : ''}: the source failed and nothing is cached`,
-        {
-          code: CredentialsErrorCode.CREDENTIALS_UNAVAILABLE,
-          retryable: true,
-          roleArn,
-          awsCode: error instanceof CredentialsError ? error.awsCode : undefined,
-          cause: error,
-        },
-      );
-    }
     const backoffMs = jitter(backoffRange);
-    backoffUntil = t + backoffMs;
-    emit({ type: 'backoff', at: t, until: backoffUntil, backoffMs });
-    scheduleProactive(backoffUntil);
-    return servedStale(cached, t, 'refresh-failed');
+    const next = afterFailure(state, { recoverable, t, backoffMs, errorTtlMs: jitter(errorTtlRange) });
+    state = next.state;
+    switch (next.outcome) {
+      case 'throw':
+        rememberedError = error;
+        // The timer must not hammer a source that refuses for good: it waits a whole backoff.
+        if (reason === 'proactive') armTimer(t + backoffMs);
+        throw error;
+      case 'unavailable':
+        throw new CredentialsError(
+          `no credentials available${roleArn ? ` for ${roleArn}` : ''}: the source failed and nothing is cached`,
+          {
+            code: CredentialsErrorCode.CREDENTIALS_UNAVAILABLE,
+            retryable: true,
+            roleArn,
+            awsCode: error instanceof CredentialsError ? error.awsCode : undefined,
+            cause: error,
+          },
+        );
+      case 'serve-stale':
+        emit({ type: 'backoff', at: t, until: state.backoffUntil, backoffMs });
+        armTimer(state.backoffUntil);
+        return servedStale(t, 'refresh-failed');
+    }
   };
 
   const provider = async (): Promise<AwsCredentialIdentity> => {
@@ -439,30 +415,30 @@ export function createRefreshingCredentials(
       });
     }
     const t = now();
-    const entry = cached;
-    if (entry && t < entry.freshUntil && !invalidated) return entry.identity;
-
-    if (remembered) {
-      if (t < remembered.until) throw remembered.error;
-      remembered = undefined;
+    // The hot path: one comparison, no allocation.
+    const cached = state.cached;
+    if (cached && t < cached.freshUntil && !state.invalidated) return identity as AwsCredentialIdentity;
+    const decision = decide(state, t, windows, 'call');
+    switch (decision.do) {
+      case 'serve':
+        return decision.stale ? servedStale(t, 'backoff') : (identity as AwsCredentialIdentity);
+      case 'rethrow':
+        throw rememberedError;
+      case 'join':
+        return decision.wait
+          ? (inflight as Promise<AwsCredentialIdentity>)
+          : (identity as AwsCredentialIdentity);
+      case 'refresh':
+        return refresh(decision.reason);
+      default:
+        return identity as AwsCredentialIdentity;
     }
-    if (!entry) return inflight ?? refresh('initial');
-
-    if (t < backoffUntil) return servedStale(entry, t, 'backoff');
-
-    const phase = invalidated ? 'mandatory' : phaseAt(entry, t);
-    if (phase === 'advisory') {
-      // One caller refreshes; everyone else keeps the current credentials meanwhile.
-      return inflight ? entry.identity : refresh('advisory');
-    }
-    if (inflight) return inflight;
-    return refresh(invalidated ? 'invalidated' : (phase as RefreshReason));
   };
 
   const api = {
     memoized: true as const,
     invalidate(accessKeyId: string) {
-      if (cached && cached.identity.accessKeyId === accessKeyId) invalidated = true;
+      if (state.cached && identity?.accessKeyId === accessKeyId) state = { ...state, invalidated: true };
     },
     on(listener: CredentialEventListener) {
       listeners.add(listener);
@@ -472,23 +448,51 @@ export function createRefreshingCredentials(
     },
     status(): CredentialStatus {
       const t = now();
-      let state: CredentialStatus['state'] = 'empty';
-      if (cached) state = invalidated ? 'mandatory' : phaseAt(cached, t);
+      const cached = state.cached;
+      let phase: CredentialStatus['state'] = 'empty';
+      if (cached) phase = state.invalidated ? 'mandatory' : phaseAt(cached, t, windows.mandatoryWindowMs);
       return {
-        state,
-        expiration: cached?.identity.expiration,
+        state: phase,
+        expiration: identity?.expiration,
         advisoryWindowMs: cached?.advisoryWindowMs,
         lastRefreshAt: lastRefreshAt === undefined ? undefined : new Date(lastRefreshAt),
         lastError,
-        backoffUntil: backoffUntil > t ? new Date(backoffUntil) : undefined,
+        backoffUntil: state.backoffUntil > t ? new Date(state.backoffUntil) : undefined,
         refreshing: inflight !== undefined,
         sourceCalls,
       };
     },
-    close() {
-      closed = true;
+    releaseBackoff() {
+      if (closed || state.backoffUntil <= now()) return;
+      // No refresh here: each cache refreshes on its next use, so a recovered STS is not hit by
+      // every cache of the principal at once.
+      state = { ...state, backoffUntil: 0 };
+      emit({ type: 'backoff-released', at: now() });
+    },
+    async probe(): Promise<boolean> {
+      if (closed) return false;
+      if (inflight)
+        return inflight.then(
+          () => state.backoffUntil === 0,
+          () => false,
+        );
+      emit({ type: 'probe', at: now() });
+      state = { ...state, backoffUntil: 0, errorUntil: 0 };
+      try {
+        await refresh('probe');
+      } catch {
+        return false;
+      }
+      return state.backoffUntil === 0 && state.errorUntil === 0;
+    },
+    retire() {
+      proactive = false;
       if (timer !== undefined) timers.clearTimeout(timer);
       timer = undefined;
+    },
+    close() {
+      closed = true;
+      api.retire();
       listeners.clear();
     },
   };

@@ -1,13 +1,25 @@
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import { LRUCache } from 'lru-cache';
+import type { AssumedRoleProvider } from './assume-role.js';
 import {
   type AssumeRoleParams,
   fromAssumeRole,
   type StsOptions,
   validateAssumeRoleParams,
 } from './assume-role.js';
-import type { CredentialEvent, RefreshingCredentialsOptions } from './refreshing-credentials.js';
-import { createSession, type Session } from './session.js';
+import type {
+  CredentialEvent,
+  JitterRange,
+  RefreshingCredentialsOptions,
+  Timers,
+} from './refreshing-credentials.js';
+import {
+  type ClientConstructor,
+  type ClientInfo,
+  type ClientOverrides,
+  createSession,
+  type Session,
+} from './session.js';
 
 /** A role to reach: AssumeRole parameters, optionally through a hub role (role chaining). */
 export interface RoleConfig extends AssumeRoleParams {
@@ -34,17 +46,35 @@ export type RefreshDefaults = Omit<
 
 export interface SessionCacheOptions extends StsOptions {
   /**
-   * Most sessions kept; the least recently used is closed first.
+   * Most sessions shared; past it the least recently used one is retired (see `idleTtlMs`).
+   * Size it above the number of roles you use in a cycle, or every cycle assumes them all again.
    * @default 1000
    */
   maxSessions?: number;
   /**
-   * A session unused this long is closed (its refresh timer stops).
+   * A session with no `get` and no request through its clients for this long is retired: the
+   * cache stops sharing it and its refresh timer stops. Whoever still holds it can go on using
+   * it (its credentials refresh on demand); only `close()` makes a session fail.
    * @default 1_800_000 (30 minutes)
    */
   idleTtlMs?: number;
+  /**
+   * While a session holds *expired* credentials and backs off after a failed refresh, one probe
+   * per source principal tries STS again after a delay drawn from this range; when a refresh of
+   * that source succeeds, every session of the source holding expired credentials ends its
+   * backoff and refreshes on next use. `false`: AWS's backoff only.
+   * @default { minMs: 20_000, maxMs: 40_000 }
+   */
+  recoveryProbe?: JitterRange | false;
   /** Merged into every SDK client a session makes (endpoint, forcePathStyle, maxAttempts, ...). */
   clientDefaults?: Record<string, unknown>;
+  /**
+   * Extra configuration per SDK client, spread over `clientDefaults`; called once per client
+   * made, e.g. for a fresh retry strategy (and retry quota) per client.
+   */
+  clientConfig?: (ClientClass: ClientConstructor<object>, region: string) => ClientOverrides;
+  /** Called once with each SDK client right after a session makes it: add middleware here. */
+  onClient?: (client: object, info: ClientInfo) => void;
   /** Refresh settings for every session (windows, backoff, proactive refresh, clock). */
   refresh?: RefreshDefaults;
   /** Called with every credential event of every session. */
@@ -62,16 +92,26 @@ export interface SessionCache {
    * await s.client(EC2Client, 'us-east-1').send(new DescribeInstancesCommand({}));
    */
   get(role: RoleConfig): Session;
+  /**
+   * Validate a role configuration and build its key once; the returned function hands out the
+   * role's session as `get` would, at the cost of a map lookup. For callers whose roles are
+   * fixed at start, such as a gateway. Throws a `TypeError` for a bad configuration.
+   *
+   * @example
+   * const prod = sessions.prepare({ roleArn: 'arn:aws:iam::111111111111:role/Reader' });
+   * await prod().client(EC2Client, 'us-east-1').send(new DescribeInstancesCommand({}));
+   */
+  prepare(role: RoleConfig): () => Session;
   /** The session for this configuration if one is cached; does not refresh its idle time. */
   peek(role: RoleConfig): Session | undefined;
-  /** Close and forget the session of this configuration. */
+  /** Close and forget the session of this configuration (it fails for its holders from then on). */
   delete(role: RoleConfig): boolean;
   /** Every cached session, most recently used first. */
   sessions(): Session[];
   readonly size: number;
   /** Subscribe to every session's credential events; returns the unsubscribe function. */
   on(listener: (event: SessionEvent) => void): () => void;
-  /** Close every session. */
+  /** Close every session the cache shares. */
   close(): void;
 }
 
@@ -127,9 +167,34 @@ function positive(name: string, value: number | undefined, fallback: number): nu
   return value;
 }
 
+function checkProbe(range: JitterRange | false | undefined): JitterRange | false {
+  if (range === undefined) return { minMs: 20_000, maxMs: 40_000 };
+  if (range === false) return false;
+  const ok =
+    typeof range === 'object' &&
+    Number.isFinite(range.minMs) &&
+    Number.isFinite(range.maxMs) &&
+    range.minMs > 0 &&
+    range.maxMs >= range.minMs;
+  if (!ok) {
+    throw new TypeError(
+      `recoveryProbe must be false or { minMs, maxMs } with 0 < minMs <= maxMs, got ${JSON.stringify(range)}`,
+    );
+  }
+  return range;
+}
+
+/** The sessions of one source principal that hold expired credentials and back off. */
+interface RecoveryGroup {
+  waiting: Set<AssumedRoleProvider>;
+  timer: unknown;
+}
+
 /**
- * A bounded cache of assumed-role sessions (LRU plus idle eviction); the process-wide home
- * of every role's credentials and clients.
+ * A bounded cache of assumed-role sessions (LRU plus idle retirement); the process-wide home
+ * of every role's credentials and clients. A session is never broken under its holder: the
+ * cache only stops sharing sessions (idle, or past `maxSessions`), and `close`/`delete` alone
+ * make one fail.
  *
  * @example
  * const sessions = createSessionCache();
@@ -139,7 +204,13 @@ function positive(name: string, value: number | undefined, fallback: number): nu
 export function createSessionCache(options: SessionCacheOptions = {}): SessionCache {
   const maxSessions = positive('maxSessions', options.maxSessions, 1000);
   const idleTtlMs = positive('idleTtlMs', options.idleTtlMs, 30 * 60_000);
+  const probeRange = checkProbe(options.recoveryProbe);
   const now = options.refresh?.now ?? Date.now;
+  const random = options.refresh?.random ?? Math.random;
+  const timers: Timers = options.refresh?.timers ?? {
+    setTimeout: (callback, ms) => setTimeout(callback, ms),
+    clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+  };
   const listeners = new Set<(event: SessionEvent) => void>();
   if (options.onEvent) listeners.add(options.onEvent);
 
@@ -149,16 +220,75 @@ export function createSessionCache(options: SessionCacheOptions = {}): SessionCa
     updateAgeOnGet: true,
     perf: { now },
     ttlResolution: 0,
-    dispose: (session) => session.close(),
+    // Dropped for idleness or room: retired, so a holder never breaks. Deleted or cleared: closed.
+    dispose: (session, _key, reason) => {
+      if (reason === 'delete') session.close();
+      else session.retire();
+    },
   });
   // Idle sessions must stop refreshing even if nobody asks for them again.
   const purge = setInterval(() => cache.purgeStale(), Math.min(idleTtlMs, 60_000));
   purge.unref();
 
+  const groups = new Map<string, RecoveryGroup>();
+  const expired = (p: AssumedRoleProvider) => {
+    const status = p.status();
+    return status.state === 'expired' && status.backoffUntil !== undefined;
+  };
+  const armProbe = (sourceId: string, group: RecoveryGroup) => {
+    if (probeRange === false || group.timer !== undefined) return;
+    const delay = probeRange.minMs + random() * (probeRange.maxMs - probeRange.minMs);
+    group.timer = timers.setTimeout(() => {
+      group.timer = undefined;
+      for (const p of group.waiting) if (p.status().backoffUntil === undefined) group.waiting.delete(p);
+      if (group.waiting.size === 0) {
+        groups.delete(sourceId);
+        return;
+      }
+      // Only a cache holding expired credentials may probe: unexpired ones keep AWS's rules.
+      const candidate = [...group.waiting].find(expired);
+      if (candidate) {
+        // Rotate, so a role that keeps failing for its own reasons does not starve the others.
+        group.waiting.delete(candidate);
+        group.waiting.add(candidate);
+        candidate.probe().catch(() => undefined);
+      }
+      armProbe(sourceId, group);
+    }, delay);
+    (group.timer as { unref?: () => void } | undefined)?.unref?.();
+  };
+  const onBackoff = (sourceId: string, provider: AssumedRoleProvider) => {
+    let group = groups.get(sourceId);
+    if (!group) {
+      group = { waiting: new Set(), timer: undefined };
+      groups.set(sourceId, group);
+    }
+    group.waiting.add(provider);
+    armProbe(sourceId, group);
+  };
+  // A refresh through this source worked, so STS and the source are back: let the others go.
+  const onRecovered = (sourceId: string, provider: AssumedRoleProvider) => {
+    const group = groups.get(sourceId);
+    if (!group) return;
+    group.waiting.delete(provider);
+    for (const p of group.waiting) {
+      if (expired(p)) {
+        p.releaseBackoff();
+        group.waiting.delete(p);
+      }
+    }
+  };
+  const releaseGroups = () => {
+    for (const group of groups.values()) if (group.timer !== undefined) timers.clearTimeout(group.timer);
+    groups.clear();
+  };
+
   const make = (role: RoleConfig, key: string): Session => {
-    const sourceCredentials = role.sourceRole
-      ? getSession(role.sourceRole).credentials
+    const sourceSession = role.sourceRole ? getSession(role.sourceRole) : undefined;
+    const sourceCredentials = sourceSession
+      ? sourceSession.credentials
       : (role.sourceCredentials ?? options.sourceCredentials);
+    const sourceId = sourceSession ? `role:${sourceSession.key}` : sourceKey(sourceCredentials);
     const credentials = fromAssumeRole({
       ...options.refresh,
       ...role,
@@ -167,6 +297,12 @@ export function createSessionCache(options: SessionCacheOptions = {}): SessionCa
       stsClientConfig: options.stsClientConfig,
       sourceCredentials,
       onEvent: (event) => {
+        if (event.type === 'backoff') onBackoff(sourceId, credentials);
+        if (event.type === 'refresh-succeeded') {
+          onRecovered(sourceId, credentials);
+          // Roles reached through this one were waiting on it too.
+          onRecovered(`role:${key}`, credentials);
+        }
         const sessionEvent = {
           roleArn: role.roleArn,
           accountId: credentials.accountId,
@@ -182,21 +318,43 @@ export function createSessionCache(options: SessionCacheOptions = {}): SessionCa
         }
       },
     });
-    return createSession({ key, credentials, clientDefaults: options.clientDefaults });
+    const session: Session = createSession({
+      key,
+      credentials,
+      clientDefaults: options.clientDefaults,
+      clientConfig: options.clientConfig,
+      onClient: options.onClient,
+      stsRegion: role.stsRegion ?? options.stsRegion,
+      stsEndpoint: options.stsEndpoint,
+      // A request through the session's clients is use, just like a `get`.
+      onUse: () => {
+        if (cache.peek(key) === session) cache.get(key);
+      },
+    });
+    return session;
   };
 
-  function getSession(role: RoleConfig): Session {
-    validateAssumeRoleParams(role);
-    const key = roleKey(role, options);
+  const lookup = (role: RoleConfig, key: string): Session => {
     const existing = cache.get(key);
     if (existing) return existing;
     const session = make(role, key);
     cache.set(key, session);
     return session;
+  };
+
+  function getSession(role: RoleConfig): Session {
+    validateAssumeRoleParams(role);
+    return lookup(role, roleKey(role, options));
   }
 
   return {
     get: getSession,
+    prepare(role) {
+      validateAssumeRoleParams(role);
+      for (let hop = role.sourceRole; hop; hop = hop.sourceRole) validateAssumeRoleParams(hop);
+      const key = roleKey(role, options);
+      return () => lookup(role, key);
+    },
     peek(role) {
       return cache.peek(roleKey(role, options));
     },
@@ -217,6 +375,7 @@ export function createSessionCache(options: SessionCacheOptions = {}): SessionCa
     },
     close() {
       clearInterval(purge);
+      releaseGroups();
       cache.clear();
       listeners.clear();
     },

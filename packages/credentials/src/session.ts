@@ -1,3 +1,4 @@
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import type {
   AwsCredentialIdentityProvider,
   DeserializeMiddleware,
@@ -25,6 +26,24 @@ export interface SessionStatus {
   credentials: CredentialStatus;
   /** How many SDK clients the session holds. */
   clients: number;
+  /** Requests sent through the session's clients that have not answered yet. */
+  inFlight: number;
+  /** No longer shared by its cache (idle or evicted): still usable, refreshed on demand only. */
+  retired: boolean;
+}
+
+/** Who a session's credentials are, as STS GetCallerIdentity answers. */
+export interface CallerIdentity {
+  account: string;
+  arn: string;
+  userId: string;
+}
+
+/** What `onClient` is told about a client a session just made. */
+export interface ClientInfo {
+  session: Session;
+  ClientClass: ClientConstructor<object>;
+  region: string;
 }
 
 /**
@@ -47,10 +66,24 @@ export interface Session {
    * const reservations = await session.client(EC2Client, 'us-east-1').send(new DescribeInstancesCommand({}));
    */
   client<C extends object>(ClientClass: ClientConstructor<C>, region: string): C;
+  /**
+   * STS GetCallerIdentity with the session's credentials, through the session's own STS client
+   * (so `onClient` hooks see it). SDK errors and `CredentialsError`s are thrown as they are.
+   *
+   * @example
+   * const { arn } = await session.callerIdentity();
+   */
+  callerIdentity(options?: { region?: string; abortSignal?: AbortSignal }): Promise<CallerIdentity>;
   /** A service rejected `accessKeyId`: see `RefreshingCredentialProvider.invalidate`. */
   invalidate(accessKeyId: string): void;
   status(): SessionStatus;
-  /** Stop refreshing and destroy the clients. */
+  /**
+   * Stop sharing: the proactive refresh timer stops for good, but the session keeps working for
+   * whoever holds it (its credentials refresh on demand). Its cache calls this when it drops
+   * the session; nothing a holder does fails because of it.
+   */
+  retire(): void;
+  /** Stop refreshing and destroy the clients; every later call fails with `SESSION_CLOSED`. */
   close(): void;
 }
 
@@ -64,7 +97,20 @@ export interface CreateSessionOptions {
    * @default true
    */
   retryExpired?: boolean | undefined;
+  /** Extra configuration per client, spread over `clientDefaults` (called once per client made). */
+  clientConfig?: ((ClientClass: ClientConstructor<object>, region: string) => ClientOverrides) | undefined;
+  /** Called once with each client right after it is made: add middleware here. */
+  onClient?: ((client: object, info: ClientInfo) => void) | undefined;
+  /** Called when a request through one of the session's clients starts and when it ends. */
+  onUse?: (() => void) | undefined;
+  /** The region of the STS client `callerIdentity` uses. @default AWS_REGION, else us-east-1 */
+  stsRegion?: string | undefined;
+  /** The endpoint of that STS client (a VPC endpoint, the sandbox). @default clientDefaults' endpoint */
+  stsEndpoint?: string | undefined;
 }
+
+/** Client configuration a hook adds; `undefined` adds nothing. */
+export type ClientOverrides = Record<string, unknown> | undefined;
 
 const USED_KEY = Symbol('rolegraph.accessKeyIdUsed');
 const CREDENTIAL_IN_AUTH = /Credential=([^/,\s]+)\//;
@@ -85,6 +131,21 @@ export function createSession(options: CreateSessionOptions): Session {
   const retryExpired = options.retryExpired ?? true;
   const clients = new Map<ClientConstructor<unknown>, Map<string, object>>();
   let closed = false;
+  let retired = false;
+  let inFlight = 0;
+  const onUse = options.onUse;
+
+  // Outermost: a request counts as use of the session from its start to its answer.
+  const trackUse: InitializeMiddleware<object, object> = (next) => async (args) => {
+    inFlight++;
+    onUse?.();
+    try {
+      return await next(args);
+    } finally {
+      inFlight--;
+      onUse?.();
+    }
+  };
 
   // Records which key signed the request, so a rejection invalidates exactly that key.
   const recordKey: DeserializeMiddleware<object, object> = (next, context) => async (args) => {
@@ -105,6 +166,37 @@ export function createSession(options: CreateSessionOptions): Session {
     }
   };
 
+  function makeClient<C extends object>(
+    ClientClass: ClientConstructor<C>,
+    region: string,
+    byRegion: Map<string, object>,
+    extra: ClientOverrides,
+  ): C {
+    const client = new ClientClass({
+      ...options.clientDefaults,
+      ...options.clientConfig?.(ClientClass, region),
+      ...extra,
+      region,
+      credentials,
+    });
+    const stack = (client as ClientWithStack).middlewareStack;
+    stack?.add(trackUse, { step: 'initialize', name: 'rolegraphTrackUse', priority: 'high', override: true });
+    stack?.add(invalidateOnExpiry, {
+      step: 'initialize',
+      name: 'rolegraphInvalidateOnExpiry',
+      override: true,
+    });
+    stack?.add(recordKey, {
+      step: 'deserialize',
+      name: 'rolegraphRecordAccessKey',
+      priority: 'low',
+      override: true,
+    });
+    byRegion.set(region, client);
+    options.onClient?.(client, { session, ClientClass, region });
+    return client;
+  }
+
   const session: Session = {
     key: options.key,
     roleArn: credentials.roleArn,
@@ -122,21 +214,28 @@ export function createSession(options: CreateSessionOptions): Session {
       }
       const existing = byRegion.get(region);
       if (existing) return existing as C;
-      const client = new ClientClass({ ...options.clientDefaults, region, credentials });
-      const stack = (client as ClientWithStack).middlewareStack;
-      stack?.add(invalidateOnExpiry, {
-        step: 'initialize',
-        name: 'rolegraphInvalidateOnExpiry',
-        override: true,
-      });
-      stack?.add(recordKey, {
-        step: 'deserialize',
-        name: 'rolegraphRecordAccessKey',
-        priority: 'low',
-        override: true,
-      });
-      byRegion.set(region, client);
-      return client;
+      return makeClient(ClientClass, region, byRegion, undefined);
+    },
+    async callerIdentity(callOptions = {}) {
+      const region = callOptions.region ?? options.stsRegion ?? process.env.AWS_REGION ?? 'us-east-1';
+      let byRegion = clients.get(STSClient);
+      if (!byRegion) {
+        byRegion = new Map();
+        clients.set(STSClient, byRegion);
+      }
+      const sts =
+        (byRegion.get(region) as STSClient | undefined) ??
+        makeClient(
+          STSClient,
+          region,
+          byRegion,
+          options.stsEndpoint ? { endpoint: options.stsEndpoint } : undefined,
+        );
+      const out = await sts.send(
+        new GetCallerIdentityCommand({}),
+        callOptions.abortSignal ? { abortSignal: callOptions.abortSignal } : {},
+      );
+      return { account: out.Account ?? '', arn: out.Arn ?? '', userId: out.UserId ?? '' };
     },
     invalidate(accessKeyId: string) {
       credentials.invalidate(accessKeyId);
@@ -151,7 +250,14 @@ export function createSession(options: CreateSessionOptions): Session {
         roleSessionName: credentials.roleSessionName,
         credentials: credentials.status(),
         clients: count,
+        inFlight,
+        retired,
       };
+    },
+    retire() {
+      if (retired || closed) return;
+      retired = true;
+      credentials.retire();
     },
     close() {
       if (closed) return;

@@ -2,6 +2,14 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { AwsCredentialIdentity } from '@smithy/types';
 import { describe, expect, it } from 'vitest';
 import { CredentialsError, createRefreshingCredentials } from '../src/index.js';
+import {
+  afterFailure,
+  afterSuccess,
+  decide,
+  EMPTY_STATE,
+  type RefreshState,
+  type RefreshWindows,
+} from '../src/refresh-rules.js';
 
 type Response = 'freshCredentials' | 'staleCredentials' | 'error' | 'nonRecoverableError';
 interface Step {
@@ -157,6 +165,89 @@ async function runScenario(scenario: Scenario): Promise<void> {
     }
   }
 }
+
+type Result = NonNullable<Step['expected']>['result'];
+
+/** The same scenario straight through the pure rules, with no provider, promise or clock around them. */
+function runScenarioOnRules(scenario: Scenario): void {
+  const windows: RefreshWindows = {
+    mandatoryWindowMs: 60_000,
+    advisoryWindowMs:
+      scenario.given.configuredAdvisoryWindowSeconds === undefined
+        ? undefined
+        : scenario.given.configuredAdvisoryWindowSeconds * 1000,
+  };
+  const backoffMs = (scenario.given.refreshBackoffSeconds ?? 450) * 1000;
+  const half = () => 0.5;
+  let state: RefreshState = { ...EMPTY_STATE };
+  let key: string | undefined;
+  let issued = 0;
+  if (scenario.given.cachedCredentials !== 'none') {
+    state = afterSuccess(state, 3_600_000, 0, windows, half);
+    key = scenario.given.accessKeyId ?? 'AKID-seed';
+  }
+  let t = START_SECONDS[scenario.given.cachedCredentials] * 1000;
+
+  for (const [index, step] of scenario.steps.entries()) {
+    const where = `step ${index} (${step.type})`;
+    if (step.type === 'advanceTime') {
+      t += (step.seconds ?? Number.NaN) * 1000;
+      continue;
+    }
+    if (step.type === 'invalidate') {
+      if (state.cached && key === step.rejectedAccessKeyId) state = { ...state, invalidated: true };
+      continue;
+    }
+    const expected = step.expected;
+    if (!expected) throw new Error(`${where} has no expectation`);
+    const decision = decide(state, t, windows, 'call');
+    let result: Result;
+    let contacted = false;
+    let rateLimited = false;
+    if (decision.do === 'serve') {
+      result = 'cachedCredentials';
+      rateLimited = decision.stale;
+    } else if (decision.do === 'rethrow') {
+      result = 'nonRecoverableError';
+    } else if (decision.do === 'refresh') {
+      contacted = true;
+      if (step.response === 'freshCredentials') {
+        state = afterSuccess(state, t + (step.lifetimeSeconds ?? 3600) * 1000, t, windows, half);
+        key = `AKID-new-${++issued}`;
+        result = 'newCredentials';
+      } else {
+        // 'staleCredentials' (already expired) and 'error' are recoverable; the rest is not.
+        const recoverable = step.response !== 'nonRecoverableError';
+        const next = afterFailure(state, { recoverable, t, backoffMs, errorTtlMs: 3_000 });
+        state = next.state;
+        result =
+          next.outcome === 'throw'
+            ? 'nonRecoverableError'
+            : next.outcome === 'unavailable'
+              ? 'noCredentialsError'
+              : 'cachedCredentials';
+      }
+    } else {
+      throw new Error(`${where}: a lone caller never joins or sleeps, got ${decision.do}`);
+    }
+    expect(result, where).toBe(expected.result);
+    expect(contacted, `${where}: sourceContacted`).toBe(expected.sourceContacted);
+    expect(rateLimited, `${where}: rateLimited`).toBe(expected.rateLimited);
+    if (expected.advisoryWindowSeconds !== undefined) {
+      expect(state.cached?.advisoryWindowMs, `${where}: advisory window`).toBe(
+        expected.advisoryWindowSeconds * 1000,
+      );
+    }
+  }
+}
+
+describe('AWS credential refresh conformance vectors, on the pure rules', () => {
+  for (const [index, scenario] of scenarios.entries()) {
+    it(`#${index + 1}: ${scenario.documentation}`, () => {
+      runScenarioOnRules(scenario);
+    });
+  }
+});
 
 describe('AWS credential refresh conformance vectors', () => {
   it('has all 24 scenarios, each with only known step types', () => {

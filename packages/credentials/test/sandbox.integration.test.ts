@@ -98,4 +98,26 @@ describe('against the sandbox (real SigV4, real expiry)', () => {
     jump(6 * MIN);
     await expect(describe3(ec2)).resolves.toBeDefined();
   });
+
+  it('callerIdentity names the assumed role, through the session STS client the hooks see', async () => {
+    const { accessKeyId, secretAccessKey } = sb.credentials;
+    const seen: string[] = [];
+    sessions = createSessionCache({
+      sourceCredentials: async () => ({ accessKeyId, secretAccessKey }),
+      stsEndpoint: sb.endpoint,
+      refresh: { proactiveRefresh: false },
+      onClient: (_client, info) => seen.push(`${info.ClientClass.name}:${info.region}`),
+    });
+    const s = sessions.get({ roleArn: ROLE, roleSessionName: 'whoami' });
+    await expect(s.callerIdentity()).resolves.toEqual({
+      account: '111111111111',
+      arn: 'arn:aws:sts::111111111111:assumed-role/RolegraphReader/whoami',
+      userId: expect.stringContaining(':whoami'),
+    });
+    await s.callerIdentity({ region: 'eu-west-1' });
+    expect(seen).toEqual(['STSClient:us-east-1', 'STSClient:eu-west-1']);
+    expect(sb.admin.calls({ service: 'sts', operation: 'GetCallerIdentity', account: '111111111111' })).toBe(
+      2,
+    );
+  });
 });

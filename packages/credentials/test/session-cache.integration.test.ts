@@ -92,33 +92,158 @@ describe('createSessionCache', () => {
     sessions.close();
   });
 
-  it('is bounded: the least recently used session is closed when full', async () => {
+  it('is bounded: past maxSessions the least recently used session is retired, never broken', async () => {
     const sessions = createSessionCache({ ...cacheOptions(), maxSessions: 2 });
     const first = sessions.get({ roleArn: 'arn:aws:iam::111111111111:role/R' });
+    const ec2 = first.client(EC2Client, 'us-east-1');
+    await ec2.send(new DescribeRegionsCommand({}));
     sessions.get({ roleArn: 'arn:aws:iam::222222222222:role/R' });
     sessions.get({ roleArn: 'arn:aws:iam::333333333333:role/R' });
     expect(sessions.size).toBe(2);
     expect(sessions.peek({ roleArn: 'arn:aws:iam::111111111111:role/R' })).toBeUndefined();
-    await expect(first.credentials()).rejects.toMatchObject({ code: 'SESSION_CLOSED' });
+    // Its holder goes on: same client, same cached credentials, no new AssumeRole.
+    expect(first.status().retired).toBe(true);
+    await expect(ec2.send(new DescribeRegionsCommand({}))).resolves.toBeDefined();
+    expect(aws.assumeRoleCalls).toHaveLength(1);
+    sessions.close();
+    await expect(sessions.get({ roleArn: READER }).credentials()).resolves.toBeDefined();
+  });
+
+  it('more roles in a cycle than maxSessions: every request of every cycle answers', async () => {
+    const sessions = createSessionCache({ ...cacheOptions(), maxSessions: 3 });
+    const roles = Array.from({ length: 8 }, (_, i) => ({
+      roleArn: `arn:aws:iam::${String(100000000000 + i)}:role/R`,
+    }));
+    for (let cycle = 0; cycle < 3; cycle++) {
+      const held = roles.map((role) => sessions.get(role));
+      const answers = await Promise.allSettled(
+        held.map((s) => s.client(EC2Client, 'us-east-1').send(new DescribeRegionsCommand({}))),
+      );
+      expect(answers.filter((a) => a.status === 'rejected')).toEqual([]);
+    }
+    expect(sessions.size).toBe(3);
     sessions.close();
   });
 
-  it('closes sessions that sat idle past idleTtlMs', async () => {
+  it('a get after idleTtlMs gives a new session; the idle one is retired and its timer stopped', async () => {
     let t = 1_000_000;
+    aws.clock = () => t;
+    const pending = new Set<number>();
+    let nextHandle = 1;
+    const timers = {
+      setTimeout: () => {
+        const handle = nextHandle++;
+        pending.add(handle);
+        return handle;
+      },
+      clearTimeout: (handle: unknown) => {
+        pending.delete(handle as number);
+      },
+    };
+    const sessions = createSessionCache({
+      ...cacheOptions(),
+      idleTtlMs: 60_000,
+      recoveryProbe: false,
+      refresh: { proactiveRefresh: true, now: () => t, timers },
+    });
+    try {
+      const first = sessions.get({ roleArn: READER });
+      await first.credentials();
+      expect(pending.size).toBe(1); // the proactive refresh timer
+      t += 30_000;
+      expect(sessions.get({ roleArn: READER })).toBe(first); // use refreshes idle time
+      t += 59_000;
+      expect(sessions.get({ roleArn: READER })).toBe(first);
+      t += 61_000;
+      const second = sessions.get({ roleArn: READER });
+      expect(second).not.toBe(first);
+      expect(first.status().retired).toBe(true);
+      expect(pending.size).toBe(0);
+      // Retired is not closed: a holder still gets credentials.
+      await expect(first.credentials()).resolves.toMatchObject({ accessKeyId: expect.any(String) });
+    } finally {
+      aws.clock = Date.now;
+      sessions.close();
+    }
+  });
+
+  it('a held client used every few seconds across 3 idle periods and 2 lifetimes never fails or retires', async () => {
+    let t = 1_000_000;
+    aws.clock = () => t;
+    aws.durationSeconds = 900;
     const sessions = createSessionCache({
       ...cacheOptions(),
       idleTtlMs: 60_000,
       refresh: { proactiveRefresh: false, now: () => t },
     });
-    const first = sessions.get({ roleArn: READER });
-    t += 30_000;
-    expect(sessions.get({ roleArn: READER })).toBe(first); // use refreshes idle time
-    t += 59_000;
-    expect(sessions.get({ roleArn: READER })).toBe(first);
-    t += 61_000;
-    const second = sessions.get({ roleArn: READER });
-    expect(second).not.toBe(first);
-    await expect(first.credentials()).rejects.toMatchObject({ code: 'SESSION_CLOSED' });
+    try {
+      // The recipe: one get, then only requests through the client.
+      const s = sessions.get({ roleArn: READER });
+      const ec2 = s.client(EC2Client, 'us-east-1');
+      const end = t + 2 * 900_000 + 60_000;
+      let requests = 0;
+      while (t < end) {
+        await ec2.send(new DescribeRegionsCommand({}));
+        requests++;
+        t += 5_000;
+      }
+      expect(requests).toBeGreaterThan(360);
+      expect(s.status().retired).toBe(false);
+      expect(sessions.peek({ roleArn: READER })).toBe(s);
+      // 900 s credentials are refreshed as their 5-minute advisory window opens, every 600 s:
+      // at 0, 600, 1200 and 1800 s of the 1860 s walked.
+      expect(aws.assumeRoleCalls).toHaveLength(4);
+    } finally {
+      aws.clock = Date.now;
+      aws.durationSeconds = undefined;
+      sessions.close();
+    }
+  });
+
+  it('delete and close make a session fail for its holders with SESSION_CLOSED', async () => {
+    const sessions = createSessionCache(cacheOptions());
+    const s = sessions.get({ roleArn: READER });
+    expect(sessions.delete({ roleArn: READER })).toBe(true);
+    await expect(s.credentials()).rejects.toMatchObject({ code: 'SESSION_CLOSED' });
+    const other = sessions.get({ roleArn: READER });
+    sessions.close();
+    expect(() => other.client(EC2Client, 'us-east-1')).toThrow(/closed/);
+  });
+
+  it('prepare validates once and hands out the same session as get', () => {
+    const sessions = createSessionCache(cacheOptions());
+    const prod = sessions.prepare({
+      roleArn: READER,
+      sourceRole: { roleArn: 'arn:aws:iam::999999999999:role/Hub' },
+    });
+    expect(prod()).toBe(prod());
+    expect(prod()).toBe(
+      sessions.get({ roleArn: READER, sourceRole: { roleArn: 'arn:aws:iam::999999999999:role/Hub' } }),
+    );
+    expect(() => sessions.prepare({ roleArn: 'arn:aws:iam::1:role/x' })).toThrow(TypeError);
+    expect(() => sessions.prepare({ roleArn: READER, sourceRole: { roleArn: 'not-an-arn' } })).toThrow(
+      /roleArn/,
+    );
+    sessions.close();
+  });
+
+  it('clientConfig and onClient see every client once', async () => {
+    const seen: string[] = [];
+    const sessions = createSessionCache({
+      ...cacheOptions(),
+      clientConfig: (_ClientClass, region) => ({ customUserAgent: `rolegraph-test-${region}` }),
+      onClient: (client, info) => {
+        seen.push(`${info.ClientClass.name}:${info.region}:${info.session.accountId}`);
+        expect((client as { config: object }).config).toBeDefined();
+      },
+    });
+    const s = sessions.get({ roleArn: READER });
+    s.client(EC2Client, 'us-east-1');
+    s.client(EC2Client, 'us-east-1');
+    s.client(EC2Client, 'eu-west-1');
+    expect(seen).toEqual(['EC2Client:us-east-1:111122223333', 'EC2Client:eu-west-1:111122223333']);
+    const east = s.client(EC2Client, 'us-east-1');
+    expect(await east.config.customUserAgent).toEqual([['rolegraph-test-us-east-1']]);
     sessions.close();
   });
 

@@ -22,6 +22,8 @@ export interface LocalAws {
   durationSeconds: number | undefined;
   /** EC2 answers `RequestExpired` to requests signed with these keys. */
   rejectedKeys: Set<string>;
+  /** The clock minted expirations are counted from (a test's fake clock). @default Date.now */
+  clock: () => number;
   issuedSecrets: string[];
   close(): Promise<void>;
 }
@@ -38,6 +40,7 @@ export async function startLocalAws(): Promise<LocalAws> {
     stsFailure: undefined,
     durationSeconds: undefined,
     rejectedKeys: new Set(),
+    clock: Date.now,
     issuedSecrets: [],
   };
 
@@ -69,7 +72,7 @@ export async function startLocalAws(): Promise<LocalAws> {
       state.issuedSecrets.push(secret);
       const roleArn = params.get('RoleArn') ?? '';
       const [, account = '', role = ''] = /^arn:aws:iam::(\d{12}):role\/(.+)$/.exec(roleArn) ?? [];
-      const expiration = new Date(Date.now() + duration * 1000).toISOString();
+      const expiration = new Date(state.clock() + duration * 1000).toISOString();
       return send(
         200,
         `<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult><Credentials><AccessKeyId>ASIALOCAL${minted}</AccessKeyId><SecretAccessKey>${secret}</SecretAccessKey><SessionToken>token${minted}</SessionToken><Expiration>${expiration}</Expiration></Credentials><AssumedRoleUser><AssumedRoleId>AROALOCAL:${params.get('RoleSessionName')}</AssumedRoleId><Arn>arn:aws:sts::${account}:assumed-role/${role}/${params.get('RoleSessionName')}</Arn></AssumedRoleUser></AssumeRoleResult><ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></AssumeRoleResponse>`,
