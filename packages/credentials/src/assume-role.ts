@@ -174,7 +174,7 @@ export function isAssumedRoleProvider(provider: unknown): provider is AssumedRol
 
 let defaultChain: AwsCredentialIdentityProvider | undefined;
 /** The SDK's Node default chain, made once per process and only when first needed. */
-async function defaultSourceCredentials(): Promise<AwsCredentialIdentityProvider> {
+export async function defaultSourceCredentials(): Promise<AwsCredentialIdentityProvider> {
   if (!defaultChain) {
     const { defaultProvider } = await import('@aws-sdk/credential-provider-node');
     defaultChain = defaultProvider();
@@ -230,7 +230,7 @@ export function createAssumeRoleSource(
       });
       output = await sts.send(command, { abortSignal: signal });
     } catch (error) {
-      throw toCredentialsError(error, roleArn);
+      throw toCredentialsError(error, roleArn, options.sourceCredentials === undefined);
     }
     const c = output.Credentials;
     if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken || !(c.Expiration instanceof Date)) {
@@ -251,8 +251,38 @@ export function createAssumeRoleSource(
   };
 }
 
-function toCredentialsError(error: unknown, roleArn: string): CredentialsError {
+/** The SDK's own names for "this credential provider found nothing". */
+const PROVIDER_ERRORS = new Set(['CredentialsProviderError', 'TokenProviderError', 'ProviderError']);
+const DEFAULT_CHAIN =
+  "the AWS SDK's default chain (environment variables; SSO, credentials and config files for AWS_PROFILE; a web identity token; container and instance metadata)";
+
+/**
+ * When the source credentials themselves cannot be loaded, the `SOURCE_CREDENTIALS_UNAVAILABLE`
+ * error that says so; otherwise `undefined`. No AWS call was made, so none is named.
+ */
+export function sourceCredentialsError(
+  error: unknown,
+  options: { roleArn?: string | undefined; defaultChain: boolean },
+): CredentialsError | undefined {
+  if (!(error instanceof Error) || !PROVIDER_ERRORS.has(error.name)) return undefined;
+  const tried = options.defaultChain ? DEFAULT_CHAIN : 'the configured source credentials provider';
+  const target = options.roleArn ? `assume ${options.roleArn}` : 'call STS';
+  return new CredentialsError(
+    `No source credentials to ${target}: ${tried} found none (${error.message}). Provide credentials (e.g. AWS_PROFILE, or aws sso login) and retry.`,
+    {
+      code: CredentialsErrorCode.SOURCE_CREDENTIALS_UNAVAILABLE,
+      retryable: false,
+      roleArn: options.roleArn,
+      awsCode: error.name,
+      cause: error,
+    },
+  );
+}
+
+function toCredentialsError(error: unknown, roleArn: string, defaultChain: boolean): CredentialsError {
   if (error instanceof CredentialsError) return error;
+  const missing = sourceCredentialsError(error, { roleArn, defaultChain });
+  if (missing) return missing;
   const retryable = isRecoverableError(error);
   const awsCode = awsErrorCode(error);
   const account = accountIdOf(roleArn);

@@ -14,6 +14,12 @@ export const CredentialsErrorCode = {
   SOURCE_TIMEOUT: 'SOURCE_TIMEOUT',
   /** The session or provider was closed and can no longer hand out credentials. */
   SESSION_CLOSED: 'SESSION_CLOSED',
+  /**
+   * The credentials that call AssumeRole could not be loaded at all: the SDK's default chain
+   * found none, an SSO token expired, a profile is missing. Not retryable: nothing changes until
+   * someone provides credentials.
+   */
+  SOURCE_CREDENTIALS_UNAVAILABLE: 'SOURCE_CREDENTIALS_UNAVAILABLE',
 } as const;
 
 export type CredentialsErrorCode = (typeof CredentialsErrorCode)[keyof typeof CredentialsErrorCode];

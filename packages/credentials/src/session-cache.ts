@@ -1,10 +1,13 @@
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import { LRUCache } from 'lru-cache';
 import type { AssumedRoleProvider } from './assume-role.js';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import {
   type AssumeRoleParams,
+  defaultSourceCredentials,
   fromAssumeRole,
   type StsOptions,
+  sourceCredentialsError,
   validateAssumeRoleParams,
 } from './assume-role.js';
 import type {
@@ -14,6 +17,7 @@ import type {
   Timers,
 } from './refreshing-credentials.js';
 import {
+  type CallerIdentity,
   type ClientConstructor,
   type ClientInfo,
   type ClientOverrides,
@@ -106,6 +110,16 @@ export interface SessionCache {
   peek(role: RoleConfig): Session | undefined;
   /** Close and forget the session of this configuration (it fails for its holders from then on). */
   delete(role: RoleConfig): boolean;
+  /**
+   * Who the cache's source credentials are (STS GetCallerIdentity with them): the identity that
+   * assumes every role without a `sourceRole` or `sourceCredentials` of its own. When they
+   * cannot be loaded at all, a `CredentialsError` `SOURCE_CREDENTIALS_UNAVAILABLE`; STS's own
+   * failures are thrown as the SDK raised them.
+   *
+   * @example
+   * const { arn } = await sessions.sourceIdentity(); // arn:aws:iam::000000000000:user/central
+   */
+  sourceIdentity(options?: { abortSignal?: AbortSignal }): Promise<CallerIdentity>;
   /** Every cached session, most recently used first. */
   sessions(): Session[];
   readonly size: number;
@@ -231,9 +245,10 @@ export function createSessionCache(options: SessionCacheOptions = {}): SessionCa
   purge.unref();
 
   const groups = new Map<string, RecoveryGroup>();
+  // Expired by the clock, whatever else its state says (an invalidated key reads as mandatory).
   const expired = (p: AssumedRoleProvider) => {
-    const status = p.status();
-    return status.state === 'expired' && status.backoffUntil !== undefined;
+    const { expiration, backoffUntil } = p.status();
+    return expiration !== undefined && expiration.getTime() <= now() && backoffUntil !== undefined;
   };
   const armProbe = (sourceId: string, group: RecoveryGroup) => {
     if (probeRange === false || group.timer !== undefined) return;
@@ -347,8 +362,31 @@ export function createSessionCache(options: SessionCacheOptions = {}): SessionCa
     return lookup(role, roleKey(role, options));
   }
 
+  let sourceSts: STSClient | undefined;
+  const sourceIdentity = async (call: { abortSignal?: AbortSignal } = {}): Promise<CallerIdentity> => {
+    const defaultChain = options.sourceCredentials === undefined;
+    if (!sourceSts) {
+      sourceSts = new STSClient({
+        ...options.stsClientConfig,
+        region: options.stsRegion ?? process.env.AWS_REGION ?? 'us-east-1',
+        credentials: options.sourceCredentials ?? (await defaultSourceCredentials()),
+        ...(options.stsEndpoint ? { endpoint: options.stsEndpoint } : {}),
+      });
+    }
+    try {
+      const out = await sourceSts.send(
+        new GetCallerIdentityCommand({}),
+        call.abortSignal ? { abortSignal: call.abortSignal } : {},
+      );
+      return { account: out.Account ?? '', arn: out.Arn ?? '', userId: out.UserId ?? '' };
+    } catch (error) {
+      throw sourceCredentialsError(error, { defaultChain }) ?? error;
+    }
+  };
+
   return {
     get: getSession,
+    sourceIdentity,
     prepare(role) {
       validateAssumeRoleParams(role);
       for (let hop = role.sourceRole; hop; hop = hop.sourceRole) validateAssumeRoleParams(hop);
@@ -375,6 +413,7 @@ export function createSessionCache(options: SessionCacheOptions = {}): SessionCa
     },
     close() {
       clearInterval(purge);
+      sourceSts?.destroy();
       releaseGroups();
       cache.clear();
       listeners.clear();
