@@ -1,7 +1,7 @@
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import { LRUCache } from 'lru-cache';
 import type { AssumedRoleProvider } from './assume-role.js';
-import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import {
   type AssumeRoleParams,
   defaultSourceCredentials,
