@@ -68,6 +68,12 @@ export interface StsOptions {
   sourceCredentials?: AwsCredentialIdentityProvider;
   /** Extra STS client configuration (retry strategy, request handler, ...). */
   stsClientConfig?: Omit<STSClientConfig, 'region' | 'endpoint' | 'credentials'>;
+  /**
+   * Test-only: accept `durationSeconds` down to 1 instead of STS's 900, for a rolegraph sandbox
+   * started with `allowShortSessions` (real STS refuses them).
+   * @default false
+   */
+  allowShortSessions?: boolean;
 }
 
 export type AssumeRoleOptions = AssumeRoleParams &
@@ -96,7 +102,10 @@ function fail(name: string, expectation: string, value: unknown): never {
 }
 
 /** Check AssumeRole parameters the way STS would, before any call is made. */
-export function validateAssumeRoleParams(params: AssumeRoleParams): void {
+export function validateAssumeRoleParams(
+  params: AssumeRoleParams,
+  sts: Pick<StsOptions, 'allowShortSessions'> = {},
+): void {
   if (typeof params !== 'object' || params === null) fail('options', 'an object', params);
   if (typeof params.roleArn !== 'string' || !ROLE_ARN.test(params.roleArn)) {
     fail('roleArn', 'an IAM role ARN like arn:aws:iam::123456789012:role/Name', params.roleArn);
@@ -119,11 +128,12 @@ export function validateAssumeRoleParams(params: AssumeRoleParams): void {
   if (externalId !== undefined && (typeof externalId !== 'string' || !EXTERNAL_ID.test(externalId))) {
     fail('externalId', '2 to 1224 characters of [\\w+=,.@:/-]', externalId);
   }
+  const minSeconds = sts.allowShortSessions === true ? 1 : 900;
   if (
     durationSeconds !== undefined &&
-    (!Number.isInteger(durationSeconds) || durationSeconds < 900 || durationSeconds > 43_200)
+    (!Number.isInteger(durationSeconds) || durationSeconds < minSeconds || durationSeconds > 43_200)
   ) {
-    fail('durationSeconds', 'an integer from 900 to 43200', durationSeconds);
+    fail('durationSeconds', `an integer from ${minSeconds} to 43200`, durationSeconds);
   }
   if (
     sourceIdentity !== undefined &&
@@ -190,7 +200,7 @@ export async function defaultSourceCredentials(): Promise<AwsCredentialIdentityP
 export function createAssumeRoleSource(
   options: AssumeRoleParams & StsOptions & { roleSessionName: string },
 ): CredentialSource {
-  validateAssumeRoleParams(options);
+  validateAssumeRoleParams(options, options);
   const { roleArn } = options;
   const chained = isAssumedRoleProvider(options.sourceCredentials);
   const durationSeconds = chained
@@ -314,7 +324,7 @@ function toCredentialsError(error: unknown, roleArn: string, defaultChain: boole
  * const spoke = fromAssumeRole({ roleArn: 'arn:aws:iam::222222222222:role/Reader', sourceCredentials: hub });
  */
 export function fromAssumeRole(options: AssumeRoleOptions): AssumedRoleProvider {
-  validateAssumeRoleParams(options);
+  validateAssumeRoleParams(options, options);
   const now = options.now ?? Date.now;
   const roleSessionName = options.roleSessionName ?? `rolegraph-${Math.floor(now() / 1000)}`;
   const source = createAssumeRoleSource({ ...options, roleSessionName });

@@ -310,6 +310,7 @@ export function createSessionCache(options: SessionCacheOptions = {}): SessionCa
       stsRegion: role.stsRegion ?? options.stsRegion,
       stsEndpoint: options.stsEndpoint,
       stsClientConfig: options.stsClientConfig,
+      allowShortSessions: options.allowShortSessions,
       sourceCredentials,
       onEvent: (event) => {
         if (event.type === 'backoff') onBackoff(sourceId, credentials);
@@ -358,7 +359,7 @@ export function createSessionCache(options: SessionCacheOptions = {}): SessionCa
   };
 
   function getSession(role: RoleConfig): Session {
-    validateAssumeRoleParams(role);
+    validateAssumeRoleParams(role, options);
     return lookup(role, roleKey(role, options));
   }
 
@@ -388,8 +389,8 @@ export function createSessionCache(options: SessionCacheOptions = {}): SessionCa
     get: getSession,
     sourceIdentity,
     prepare(role) {
-      validateAssumeRoleParams(role);
-      for (let hop = role.sourceRole; hop; hop = hop.sourceRole) validateAssumeRoleParams(hop);
+      validateAssumeRoleParams(role, options);
+      for (let hop = role.sourceRole; hop; hop = hop.sourceRole) validateAssumeRoleParams(hop, options);
       const key = roleKey(role, options);
       return () => lookup(role, key);
     },

@@ -181,4 +181,22 @@ describe('fromAssumeRole over real HTTP', () => {
     }
     expect(aws.assumeRoleCalls).toHaveLength(0);
   });
+
+  it('short sessions only when asked for (a sandbox that allows them), never below 1 s', async () => {
+    expect(() => fromAssumeRole({ ...sts(), roleArn: READER, durationSeconds: 60 })).toThrow(
+      /durationSeconds must be an integer from 900 to 43200/,
+    );
+    expect(() =>
+      fromAssumeRole({ ...sts(), roleArn: READER, durationSeconds: 0, allowShortSessions: true }),
+    ).toThrow(/from 1 to 43200/);
+    const provider = fromAssumeRole({
+      ...sts(),
+      roleArn: READER,
+      durationSeconds: 60,
+      allowShortSessions: true,
+    });
+    await provider();
+    expect(aws.assumeRoleCalls[0]?.get('DurationSeconds')).toBe('60');
+    provider.close();
+  });
 });
