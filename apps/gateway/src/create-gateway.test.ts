@@ -480,6 +480,10 @@ describe('createGateway: failures and masking', () => {
         get: () => {
           throw new Error('boom with AKIAABCDEFGHIJKLMNOP inside');
         },
+        prepare: () => () => {
+          throw new Error('boom with AKIAABCDEFGHIJKLMNOP inside');
+        },
+        sourceIdentity: () => Promise.reject(new Error('not asked')),
         peek: () => undefined,
         delete: () => false,
         sessions: () => [],

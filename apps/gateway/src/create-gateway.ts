@@ -3,6 +3,7 @@ import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import {
   type CredentialEvent,
   createSessionCache,
+  type JitterRange,
   type RefreshDefaults,
   type RoleConfig,
   type Session,
@@ -15,6 +16,7 @@ import { createAuthenticator } from './auth/authenticate.js';
 import { choosesRetry, createAwsRetryStrategy } from './aws-retry.js';
 import type { AccountConfig, AccountSource, GatewayConfig } from './config/config-schema.js';
 import { isGraphQLError, originalOf, redact, toGraphQLError, typedError, withCode } from './errors.js';
+import { createSourceCheck, type SourceStatus } from './health/source-check.js';
 import { instrumentSession } from './observability/instrument-session.js';
 import { createJsonLog, type LogFn } from './observability/log.js';
 import { createMetrics, type GatewayMetrics } from './observability/metrics.js';
@@ -46,6 +48,11 @@ export interface GatewayDeps {
   clientDefaults?: Record<string, unknown>;
   /** Refresh settings for the cache the gateway makes. */
   refresh?: RefreshDefaults;
+  /**
+   * The recovery probe of the cache the gateway makes (see `createSessionCache`).
+   * @default { minMs: 20_000, maxMs: 40_000 }
+   */
+  recoveryProbe?: JitterRange | false;
   /** Structured log sink. @default JSON lines on stdout */
   log?: LogFn;
   /** @default Date.now */
@@ -63,6 +70,12 @@ export type Gateway = YogaServerInstance<ServerContext, GatewayContext> & {
   readonly sessions: SessionCache;
   /** `/ready` answers 503 from now on; in-flight requests continue. */
   drain(): void;
+  /**
+   * Resolve the source identity (who assumes the roles) and log it, or warn that there is none;
+   * `/ready` answers 503 until it is known, and it is retried every 30 s meanwhile. `main`
+   * calls it at start; a gateway on which it is never called does not check.
+   */
+  checkSource(): Promise<SourceStatus>;
   /** Drains, stops listening to session events and closes the sessions the gateway made. */
   close(): Promise<void>;
 };
@@ -205,6 +218,11 @@ export function createGateway(deps: GatewayDeps): Gateway {
       ...(deps.sourceCredentials ? { sourceCredentials: deps.sourceCredentials } : {}),
       clientDefaults: sessionClientDefaults(config, deps.clientDefaults),
       ...(deps.refresh ? { refresh: deps.refresh } : {}),
+      ...(deps.recoveryProbe !== undefined ? { recoveryProbe: deps.recoveryProbe } : {}),
+      // Room for every configured account and its hub role, so a query over all of them never
+      // finds a session retired by its own breadth, and repeating it assumes no role again.
+      maxSessions: Math.max(1000, 2 * config.accounts.length),
+      allowShortSessions: config.aws.sandbox?.allowShortSessions === true,
     });
   const unsubscribe = sessions.on((event) => recordEvent(metrics, log, event));
   const roleOf = createRoleBook(config.accounts);
@@ -215,6 +233,14 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const maxRegions = Math.max(1, ...config.accounts.map((a) => a.regions.length));
   const csrfHeader = config.server.csrfHeaders[0] ?? 'x-graphql-yoga-csrf';
   let ready = true;
+  const source = createSourceCheck({ sessions, log });
+  // Accounts with a profile of their own never use the default source credentials.
+  const usesDefaultSource = config.accounts.some((a) => a.source === undefined);
+  const readiness = (): string => {
+    if (!ready) return 'draining';
+    const state = source.status().state;
+    return state === 'unchecked' || state === 'ok' ? 'ready' : 'no-source-identity';
+  };
 
   const cors = config.server.cors;
   const yoga = createYoga<ServerContext, GatewayContext>({
@@ -280,7 +306,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
       };
     },
     plugins: [
-      useObservability({ log, metrics, now, isReady: () => ready, graphqlEndpoint: '/graphql' }),
+      useObservability({ log, metrics, now, readiness, graphqlEndpoint: '/graphql' }),
       useQueryTimeout({ timeoutMs: config.server.queryTimeoutMs }),
       ...useProtection({ limits: config.limits, csrfHeaders: config.server.csrfHeaders }),
       useFanOutCost({
@@ -306,9 +332,13 @@ export function createGateway(deps: GatewayDeps): Gateway {
     drain() {
       ready = false;
     },
+    async checkSource() {
+      return usesDefaultSource ? source.check() : { state: 'ok' as const };
+    },
     close() {
       closed ??= (async () => {
         ready = false;
+        source.stop();
         unsubscribe();
         if (ownsSessions) sessions.close();
         await yoga.dispose();

@@ -51,14 +51,16 @@ export interface StartDemoOptions {
  * const gateway = createGateway({ config: demo.config, ...demo.deps });
  */
 export async function startDemo(options: StartDemoOptions = {}): Promise<Demo> {
+  const { server, aws, ...rest } = options.config ?? {};
+  const sandboxSettings = (aws as { sandbox?: { allowShortSessions?: boolean } } | undefined)?.sandbox;
   const sandbox = await startSandbox({
     fixture: demoFixture(),
     port: 0,
     host: '127.0.0.1',
+    ...(sandboxSettings?.allowShortSessions ? { allowShortSessions: true } : {}),
     ...options.sandbox,
   });
   try {
-    const { server, ...rest } = options.config ?? {};
     const config = await parseConfig(
       {
         ...rest,
@@ -69,7 +71,11 @@ export async function startDemo(options: StartDemoOptions = {}): Promise<Demo> {
           graphiql: true,
           ...(server as Record<string, unknown> | undefined),
         },
-        aws: { stsRegion: 'us-east-1', endpoint: sandbox.endpoint },
+        aws: {
+          stsRegion: 'us-east-1',
+          endpoint: sandbox.endpoint,
+          ...(sandboxSettings ? { sandbox: sandboxSettings } : {}),
+        },
       },
       { file: '<demo>' },
     );

@@ -57,6 +57,8 @@ async function main(): Promise<void> {
     graphiql: config.server.graphiql,
   });
   if (config.server.graphiql) process.stderr.write(`\n  GraphiQL: ${url}\n\n`);
+  // Who assumes the roles: logged, or a warning; /ready stays 503 until it is known.
+  void gateway.checkSource();
 
   let stopping = false;
   const stop = async (signal: string) => {

@@ -71,3 +71,41 @@ describe('queries across credential expiry (e2e)', () => {
     }
   }, 60_000);
 });
+
+describe('several real credential lifetimes in seconds (aws.sandbox.allowShortSessions)', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({
+      sandbox: { allowShortSessions: true },
+      durationSeconds: 2,
+      config: { aws: { sandbox: { allowShortSessions: true } } },
+      deps: { clientDefaults: { maxAttempts: 3 } },
+    });
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it('2 s credentials, real clock: queries for 7 s never fail, about one AssumeRole per account per lifetime', async () => {
+    const failures: unknown[] = [];
+    let ok = 0;
+    const started = performance.now();
+    while (performance.now() - started < 7_000) {
+      const r = await gql<{ accounts: Array<{ instances: { nodes: unknown[] } | null }> }>(h.gateway, QUERY);
+      const complete = r.body.data?.accounts.every((a) => a.instances?.nodes.length === 10);
+      if (r.status !== 200 || r.body.errors || !complete) failures.push(r.body.errors ?? r.body);
+      else ok++;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(failures).toEqual([]);
+    expect(ok).toBeGreaterThan(10);
+    // A 2 s lifetime is shorter than every refresh window, so credentials are used until they
+    // expire and the next query refreshes: a 7 s run crosses at least 3 lifetimes per account.
+    const perAccount = h.sandbox.admin.calls({
+      operation: 'AssumeRole',
+      roleArn: 'arn:aws:iam::111111111111:role/RolegraphReader',
+    });
+    expect(perAccount).toBeGreaterThanOrEqual(3);
+    expect(perAccount).toBeLessThanOrEqual(8);
+  }, 30_000);
+});

@@ -49,10 +49,11 @@ export async function startHarness(
 ): Promise<Harness> {
   const sandbox = await startSandbox({ port: 0, host: '127.0.0.1', ...options.sandbox });
   const logs: LogEntry[] = [];
+  const { aws, ...rest } = options.config ?? {};
   const config = await parseConfig({
     accounts: demoAccounts(sandbox, options.durationSeconds),
-    aws: { endpoint: sandbox.endpoint },
-    ...options.config,
+    ...rest,
+    aws: { endpoint: sandbox.endpoint, ...(aws as Record<string, unknown> | undefined) },
   });
   const identity = { ...sandbox.credentials };
   const gateway = createGateway({

@@ -46,7 +46,8 @@ export const accountSchema = z.strictObject({
     .string()
     .regex(/^[\w+=,.@-]{2,64}$/)
     .optional(),
-  durationSeconds: z.number().int().min(900).max(43200).optional(),
+  /** 900..43200; down to 1 with `aws.sandbox.allowShortSessions`. */
+  durationSeconds: z.number().int().min(1).max(43200).optional(),
 });
 
 const corsSchema = z.union([
@@ -138,7 +139,20 @@ export const awsSchema = z.strictObject({
   stsRegion: regionSchema.default('us-east-1'),
   /** A custom endpoint for every AWS service (e.g. a running rolegraph sandbox). */
   endpoint: httpUrlSchema.optional(),
+  /** Settings that only make sense against the rolegraph sandbox (a loopback `endpoint`). */
+  sandbox: z
+    .strictObject({
+      /** Test-only: account `durationSeconds` down to 1, to cross many credential lifetimes in seconds. */
+      allowShortSessions: z.boolean().default(false),
+    })
+    .optional(),
 });
+
+/** Whether an endpoint is on this machine: the only place a sandbox runs. */
+function isLoopbackUrl(url: string): boolean {
+  const host = new URL(url).hostname;
+  return host === 'localhost' || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
 
 export const gatewayConfigSchema = z
   .strictObject({
@@ -156,6 +170,24 @@ export const gatewayConfigSchema = z
         path: ['accounts'],
         message: 'must list at least one account (or name AWS CLI profiles under profiles.names)',
       });
+    }
+    const shortSessions = config.aws.sandbox?.allowShortSessions === true;
+    if (shortSessions && (config.aws.endpoint === undefined || !isLoopbackUrl(config.aws.endpoint))) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['aws', 'sandbox', 'allowShortSessions'],
+        message:
+          'is only accepted against the rolegraph sandbox: aws.endpoint must be a loopback URL such as http://127.0.0.1:4566',
+      });
+    }
+    for (const [i, account] of config.accounts.entries()) {
+      if (account.durationSeconds !== undefined && account.durationSeconds < 900 && !shortSessions) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['accounts', i, 'durationSeconds'],
+          message: 'must be 900 to 43200 (STS minimum); shorter only with aws.sandbox.allowShortSessions',
+        });
+      }
     }
     const host = config.server.host;
     const loopback = host === 'localhost' || host === '::1' || host.startsWith('127.');

@@ -7,8 +7,8 @@ export interface ObservabilityOptions {
   log: LogFn;
   metrics: GatewayMetrics;
   now: () => number;
-  /** False while the gateway drains: `/ready` answers 503. */
-  isReady: () => boolean;
+  /** `ready`, or why not (`draining`, `no-source-identity`): anything but `ready` answers 503 on `/ready`. */
+  readiness: () => string;
   graphqlEndpoint: string;
 }
 
@@ -44,11 +44,8 @@ export function useObservability(options: ObservabilityOptions): Plugin {
       if (request.method !== 'GET') return;
       if (url.pathname === '/health') endResponse(json({ status: 'ok' }, 200, fetchAPI.Response));
       else if (url.pathname === '/ready') {
-        endResponse(
-          options.isReady()
-            ? json({ status: 'ready' }, 200, fetchAPI.Response)
-            : json({ status: 'draining' }, 503, fetchAPI.Response),
-        );
+        const status = options.readiness();
+        endResponse(json({ status }, status === 'ready' ? 200 : 503, fetchAPI.Response));
       } else if (url.pathname === '/metrics') {
         return metrics.registry.metrics().then((text) => {
           endResponse(

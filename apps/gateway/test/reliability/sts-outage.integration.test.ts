@@ -191,6 +191,63 @@ describe('STS outages', () => {
     expect(eventsOf(PROD).some((e) => e.type === 'refresh-failed')).toBe(false);
   });
 
+  it('STS down past one account’s expiry: it answers again within 60 s of STS returning, the others never fail', async () => {
+    // The default recovery probe (one per source principal, every 20-40 s) on real timers; Date is
+    // faked with shouldAdvanceTime, so the sandbox clock moves with real time after each jump.
+    const harness = await start({
+      config: {
+        accounts: demoAccounts({ fixture: demoFixture() }).map((a) => ({
+          ...a,
+          durationSeconds: a.accountId === STAGING ? 900 : 3600,
+        })),
+      },
+    });
+    const startedAt = Date.now();
+    expect(isComplete(await gql<FanOutData>(harness.gateway, FAN_OUT_QUERY))).toBe(true);
+    const stagingAssumes = () =>
+      harness.sandbox.admin.calls({ operation: 'AssumeRole', roleArn: readerRole(STAGING) });
+    harness.sandbox.admin.setFault({ service: 'sts', operation: 'AssumeRole', error: 'unavailable' });
+    vi.setSystemTime(startedAt + 16 * MINUTE); // staging's 15 min credentials have expired
+
+    const othersFailed: unknown[] = [];
+    const query = async () => {
+      const r = await gql<FanOutData>(harness.gateway, FAN_OUT_QUERY);
+      const [prod, staging, audit] = r.body.data?.accounts ?? [];
+      for (const other of [prod, audit]) if (other?.instances?.nodes.length !== 10) othersFailed.push(other);
+      return staging?.instances?.nodes.length === 10 && staging.buckets?.nodes.length === 5;
+    };
+    // The outage goes on for a while: staging fails, its refresh backs off 5-10 min.
+    const outageStarted = performance.now();
+    while (performance.now() - outageStarted < 5_000) {
+      expect(await query()).toBe(false);
+      await new Promise((r) => setTimeout(r, 1_000));
+    }
+    const outageMs = performance.now() - outageStarted;
+    const failedRefreshes = eventsOf(STAGING).filter((e) => e.type === 'refresh-failed').length;
+    const probesInOutage = eventsOf(STAGING).filter((e) => e.type === 'probe').length;
+    expect(failedRefreshes).toBe(1 + probesInOutage); // the refresh that backed off, then one per probe
+    expect(probesInOutage).toBeLessThanOrEqual(Math.ceil(outageMs / 20_000));
+    // At most one per probe plus one per backoff, each tried 3 times by the STS client.
+    expect(stagingAssumes()).toBe(1 + 3 * failedRefreshes);
+
+    harness.sandbox.admin.clearFaults();
+    const returnedAt = Date.now(); // the sandbox clock
+    while (!(await query())) {
+      expect(Date.now() - returnedAt).toBeLessThan(60_000);
+      await new Promise((r) => setTimeout(r, 1_000));
+    }
+    const recoveredInMs = Date.now() - returnedAt;
+    expect(recoveredInMs).toBeLessThan(60_000);
+    expect(eventsOf(STAGING)).toContainEqual(
+      expect.objectContaining({ type: 'refresh-succeeded', reason: 'probe' }),
+    );
+    expect(othersFailed).toEqual([]);
+    expect(eventsOf(PROD).some((e) => e.type === 'refresh-failed')).toBe(false);
+    console.info(
+      `STS down past staging's expiry: ${probesInOutage} probes in ${Math.round(outageMs)} ms of outage, staging answered ${recoveredInMs} ms (sandbox clock) after STS returned`,
+    );
+  }, 90_000);
+
   it('STS down at a cold start: CREDENTIALS_UNAVAILABLE, retryable; the first query after STS returns answers', async () => {
     const harness = await start({
       sandbox: { faults: [{ service: 'sts', operation: 'AssumeRole', error: 'unavailable' }] },

@@ -221,6 +221,26 @@ const cases: Case[] = [
     path: 'accounts[0].durationSeconds',
   },
   {
+    name: 'a short durationSeconds without aws.sandbox.allowShortSessions',
+    config: { ...withAccount({ durationSeconds: 60 }), aws: { endpoint: 'http://127.0.0.1:4566' } },
+    path: 'accounts[0].durationSeconds',
+    says: /aws\.sandbox\.allowShortSessions/,
+  },
+  {
+    name: 'allowShortSessions against real AWS (no endpoint)',
+    config: { ...withAccount({ durationSeconds: 60 }), aws: { sandbox: { allowShortSessions: true } } },
+    path: 'aws.sandbox.allowShortSessions',
+    says: /loopback/,
+  },
+  {
+    name: 'allowShortSessions against an endpoint that is not on this machine',
+    config: {
+      ...withAccount({}),
+      aws: { endpoint: 'https://sts.127.0.0.1.example.com', sandbox: { allowShortSessions: true } },
+    },
+    path: 'aws.sandbox.allowShortSessions',
+  },
+  {
     name: 'sessionName with a space',
     config: withAccount({ sessionName: 'my session' }),
     path: 'accounts[0].sessionName',
