@@ -138,7 +138,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     isAccountEnabled,
     admin: createAdminRoutes(admin),
   });
-  const server = createServer({ keepAliveTimeout: 5000 }, (req, res) => {
+  // Idle keep-alive sockets stay open longer than any client here leaves one idle: SDK agents
+  // reuse free sockets without a timeout of their own, and a socket the server closes at the
+  // moment a client reuses it is an ECONNRESET (the SDK's TimeoutError) that a test with one
+  // attempt cannot retry. With Node's 5 s default that race showed up on a loaded machine.
+  const server = createServer({ keepAliveTimeout: 65_000, headersTimeout: 66_000 }, (req, res) => {
     handler(req, res).catch(() => {
       if (!res.headersSent) res.writeHead(500);
       res.end();
