@@ -36,6 +36,20 @@ describe('STS outages', () => {
   }
   const eventsOf = (account: string): CredentialEvent[] =>
     events.filter((e) => e.accountId === account).map((e) => e.event);
+  // Staggered lifetimes: staging's credentials (15 min) expire during an outage of STS for every
+  // role, prod's and audit's (60 min) do not. Answers the full query once before returning.
+  async function startStaggered(): Promise<Harness> {
+    const harness = await start({
+      config: {
+        accounts: demoAccounts({ fixture: demoFixture() }).map((a) => ({
+          ...a,
+          durationSeconds: a.accountId === STAGING ? 900 : 3600,
+        })),
+      },
+    });
+    expect(isComplete(await gql<FanOutData>(harness.gateway, FAN_OUT_QUERY))).toBe(true);
+    return harness;
+  }
   const metric = async (name: string) => h?.gateway.metrics.registry.getSingleMetricAsString(name);
 
   it.each(['throttle', 'unavailable'] as const)(
@@ -118,21 +132,8 @@ describe('STS outages', () => {
   );
 
   it('STS down past expiry: only the expired account fails, with a typed retryable error; it recovers without a restart', async () => {
-    // Staggered lifetimes: staging's credentials (15 min) expire during the outage, prod's and
-    // audit's (60 min) do not. STS is down for every role: the sandbox matches a fault's
-    // `account` against the caller (the one central principal that assumes every role), so a
-    // per-role AssumeRole fault cannot be expressed, and setAccountEnabled would also revoke
-    // staging's live credentials and answer AccessDenied, which is not an outage.
-    const harness = await start({
-      config: {
-        accounts: demoAccounts({ fixture: demoFixture() }).map((a) => ({
-          ...a,
-          durationSeconds: a.accountId === STAGING ? 900 : 3600,
-        })),
-      },
-    });
+    const harness = await startStaggered();
     const startedAt = Date.now();
-    expect(isComplete(await gql<FanOutData>(harness.gateway, FAN_OUT_QUERY))).toBe(true);
     harness.sandbox.admin.setFault({ service: 'sts', operation: 'AssumeRole', error: 'unavailable' });
 
     vi.setSystemTime(startedAt + 16 * MINUTE);
@@ -194,16 +195,8 @@ describe('STS outages', () => {
   it('STS down past one account’s expiry: it answers again within 60 s of STS returning, the others never fail', async () => {
     // The default recovery probe (one per source principal, every 20-40 s) on real timers; Date is
     // faked with shouldAdvanceTime, so the sandbox clock moves with real time after each jump.
-    const harness = await start({
-      config: {
-        accounts: demoAccounts({ fixture: demoFixture() }).map((a) => ({
-          ...a,
-          durationSeconds: a.accountId === STAGING ? 900 : 3600,
-        })),
-      },
-    });
+    const harness = await startStaggered();
     const startedAt = Date.now();
-    expect(isComplete(await gql<FanOutData>(harness.gateway, FAN_OUT_QUERY))).toBe(true);
     const stagingAssumes = () =>
       harness.sandbox.admin.calls({ operation: 'AssumeRole', roleArn: readerRole(STAGING) });
     harness.sandbox.admin.setFault({ service: 'sts', operation: 'AssumeRole', error: 'unavailable' });
