@@ -1,10 +1,3 @@
-export type { AwsFailure, ClassifiedAwsError } from './adapter-errors.js';
-export {
-  AdapterErrorCode,
-  classifyAwsError,
-  describeAwsFailure,
-  isCredentialsError,
-} from './adapter-errors.js';
 export type {
   AssumedRoleProvider,
   AssumeRoleOptions,
@@ -13,18 +6,8 @@ export type {
   SessionTag,
   StsOptions,
 } from './assume-role.js';
-export {
-  createAssumeRoleSource,
-  fromAssumeRole,
-  isAssumedRoleProvider,
-  validateAssumeRoleParams,
-} from './assume-role.js';
-export {
-  awsErrorCode,
-  awsRequestId,
-  isExpiredCredentialsError,
-  isRecoverableError,
-} from './aws-error-codes.js';
+export { fromAssumeRole } from './assume-role.js';
+export { AdapterErrorCode } from './aws/error-table.js';
 export type { CredentialsErrorOptions } from './errors.js';
 export { accountIdOf, CredentialsError, CredentialsErrorCode } from './errors.js';
 export type {
@@ -39,7 +22,7 @@ export type {
   RefreshReason,
   Timers,
 } from './refreshing-credentials.js';
-export { advisoryWindowFor, createRefreshingCredentials } from './refreshing-credentials.js';
+export { createRefreshingCredentials } from './refreshing-credentials.js';
 export type {
   CallerIdentity,
   ClientConstructor,
@@ -50,7 +33,6 @@ export type {
   SessionClientConfig,
   SessionStatus,
 } from './session.js';
-export { createSession } from './session.js';
 export type {
   RefreshDefaults,
   RoleConfig,
@@ -58,4 +40,4 @@ export type {
   SessionCacheOptions,
   SessionEvent,
 } from './session-cache.js';
-export { createSessionCache, roleKey } from './session-cache.js';
+export { createSessionCache } from './session-cache.js';

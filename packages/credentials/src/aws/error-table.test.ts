@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { AdapterErrorCode, classifyAwsError, describeAwsFailure } from './adapter-errors.js';
+import { toAwsCallError } from './call-aws.js';
+import { AdapterErrorCode, classifyAwsError } from './error-table.js';
+
+const context = { session: { accountId: '123456789012' }, service: 'ec2', region: 'us-east-1' };
+const describeAwsFailure = (error: unknown, signal?: AbortSignal) => {
+  const e = toAwsCallError(error, { ...context, signal }, 'DescribeInstances');
+  // The message ends in the detail the old describeAwsFailure returned.
+  const detail = e.code === 'ABORTED' ? 'aborted' : e.message.slice(e.message.lastIndexOf(': ') + 2);
+  return { code: e.code, retryable: e.retryable, awsCode: e.awsCode, requestId: e.requestId, detail };
+};
 
 function awsError(name: string, status = 400): Error {
   return Object.assign(new Error(name), { name, $metadata: { httpStatusCode: status } });
@@ -34,7 +43,7 @@ describe('classifyAwsError', () => {
   });
 });
 
-describe('describeAwsFailure', () => {
+describe('toAwsCallError', () => {
   it('picks the AWS code and request id of an SDK error', () => {
     const error = Object.assign(awsError('RequestLimitExceeded', 503), {
       $metadata: { httpStatusCode: 503, requestId: 'req-42' },

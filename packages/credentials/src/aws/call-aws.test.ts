@@ -1,0 +1,136 @@
+import { describe, expect, it } from 'vitest';
+import { CredentialsError } from '../errors.js';
+import { AwsCallError } from './aws-call-error.js';
+import { callAws, invalidArgument } from './call-aws.js';
+import {
+  AdapterErrorCode,
+  awsErrorCode,
+  isExpiredCredentialsError,
+  isRecoverableError,
+} from './error-table.js';
+
+class FakeServiceError extends AwsCallError {
+  override readonly name = 'FakeServiceError';
+}
+
+const context = {
+  session: { accountId: '123456789012' },
+  service: 'ec2',
+  region: 'eu-west-1',
+  toError: (message: string, options: ConstructorParameters<typeof AwsCallError>[1]) =>
+    new FakeServiceError(message, options),
+};
+
+function sdkError(name: string, status: number, requestId = 'req-1'): Error {
+  return Object.assign(new Error(`${name} (sdk)`), {
+    name,
+    $metadata: { httpStatusCode: status, requestId },
+  });
+}
+
+describe('callAws', () => {
+  it('sends with the signal and returns the answer', async () => {
+    const signal = new AbortController().signal;
+    let seen: AbortSignal | undefined;
+    const out = await callAws({ ...context, signal }, 'DescribeRegions', async (s) => {
+      seen = s;
+      return 42;
+    });
+    expect(out).toBe(42);
+    expect(seen).toBe(signal);
+  });
+
+  it('sends nothing once the signal fired', async () => {
+    const controller = new AbortController();
+    controller.abort(new Error('caller left'));
+    let sent = 0;
+    const failure = await callAws({ ...context, signal: controller.signal }, 'DescribeRegions', async () => {
+      sent++;
+    }).catch((e: unknown) => e);
+    expect(sent).toBe(0);
+    expect(failure).toBeInstanceOf(FakeServiceError);
+    expect(failure).toMatchObject({
+      code: AdapterErrorCode.ABORTED,
+      retryable: false,
+      service: 'ec2',
+      operation: 'DescribeRegions',
+      accountId: '123456789012',
+      region: 'eu-west-1',
+      message: 'DescribeRegions aborted in account 123456789012, region eu-west-1',
+    });
+  });
+
+  it('wraps an SDK error with where it happened, the AWS code and the request id', async () => {
+    const cause = sdkError('RequestLimitExceeded', 503, 'req-9');
+    const failure = await callAws({ ...context, about: 'for bucket logs' }, 'GetBucketTagging', () =>
+      Promise.reject(cause),
+    ).catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(AwsCallError);
+    expect(failure).toMatchObject({
+      name: 'FakeServiceError',
+      code: AdapterErrorCode.AWS_THROTTLED,
+      retryable: true,
+      awsCode: 'RequestLimitExceeded',
+      requestId: 'req-9',
+      cause,
+      message:
+        'GetBucketTagging for bucket logs failed in account 123456789012, region eu-west-1: RequestLimitExceeded',
+    });
+    // The error's own code is ours; the AWS code is still found, and decides retrying.
+    expect(awsErrorCode(failure)).toBe('RequestLimitExceeded');
+    expect(isRecoverableError(failure)).toBe(true);
+  });
+
+  it('a CredentialsError was never sent: says so, keeps its retryable and exposes its code', async () => {
+    const cause = new CredentialsError('no source credentials', {
+      code: 'ASSUME_ROLE_REJECTED',
+      retryable: false,
+      awsCode: 'AccessDenied',
+      roleArn: 'arn:aws:iam::123456789012:role/Reader',
+    });
+    const failure = await callAws(context, 'DescribeInstances', () => Promise.reject(cause)).catch(
+      (e: unknown) => e,
+    );
+    expect(failure).toMatchObject({
+      code: AdapterErrorCode.CREDENTIALS_UNAVAILABLE,
+      retryable: false,
+      credentialsCode: 'ASSUME_ROLE_REJECTED',
+      awsCode: 'AccessDenied',
+      cause,
+    });
+    expect((failure as Error).message).toBe(
+      "DescribeInstances not sent in account 123456789012, region eu-west-1: the account's credentials could not be obtained (ASSUME_ROLE_REJECTED)",
+    );
+    expect((failure as Error).message).not.toMatch(/failed/);
+  });
+
+  it('passes an AwsCallError through unchanged', async () => {
+    const inner = invalidArgument(context, 'DescribeInstances', 'after', 'is not a cursor of this listing');
+    await expect(callAws(context, 'Other', () => Promise.reject(inner))).rejects.toBe(inner);
+    expect(inner).toMatchObject({
+      code: AdapterErrorCode.INVALID_ARGUMENT,
+      argument: 'after',
+      retryable: false,
+    });
+  });
+
+  it('blames the cursor argument only for a refused pagination token of a call that carried it', async () => {
+    const refused = sdkError('InvalidPaginationToken', 400);
+    const withCursor = await callAws({ ...context, cursorArgument: 'after' }, 'DescribeInstances', () =>
+      Promise.reject(refused),
+    ).catch((e: AwsCallError) => e);
+    expect(withCursor).toMatchObject({ code: AdapterErrorCode.AWS_INVALID_REQUEST, argument: 'after' });
+    const other = await callAws({ ...context, cursorArgument: 'after' }, 'DescribeInstances', () =>
+      Promise.reject(sdkError('InvalidParameterValue', 400)),
+    ).catch((e: AwsCallError) => e);
+    expect(other.argument).toBeUndefined();
+  });
+});
+
+describe('the AWS error table', () => {
+  it('knows expired credentials by code, whatever wraps them', () => {
+    expect(isExpiredCredentialsError(sdkError('ExpiredToken', 400))).toBe(true);
+    expect(isExpiredCredentialsError(sdkError('RequestExpired', 400))).toBe(true);
+    expect(isExpiredCredentialsError(sdkError('AccessDenied', 403))).toBe(false);
+  });
+});

@@ -1,0 +1,145 @@
+import type { Session } from '../session.js';
+import { AwsCallError, type AwsCallErrorOptions } from './aws-call-error.js';
+import {
+  AdapterErrorCode,
+  awsErrorCode,
+  awsRequestId,
+  classifyAwsError,
+  isCredentialsError,
+  PAGINATION_TOKEN_CODES,
+} from './error-table.js';
+
+/** Builds an adapter's own subclass of `AwsCallError` (`Ec2Error`, `S3Error`). */
+export type AwsCallErrorFactory = (message: string, options: AwsCallErrorOptions) => AwsCallError;
+
+/** What every AWS call of one adapter's request shares. */
+export interface AwsCallContext {
+  session: Pick<Session, 'accountId'>;
+  /** The service as its SDK client names it, lower case: `ec2`, `s3`, `sts`. */
+  service: string;
+  region: string;
+  /** The caller's signal: once it fired, no call is sent. */
+  signal?: AbortSignal | undefined;
+  /** Makes the adapter's error class. @default a plain `AwsCallError` */
+  toError?: AwsCallErrorFactory | undefined;
+  /** Named in the message after the operation, e.g. `for bucket logs`. */
+  about?: string | undefined;
+  /**
+   * The caller's cursor went into this call: a pagination token AWS refuses is the caller's
+   * bad argument (`argument: 'after'`), not a failure of ours.
+   */
+  cursorArgument?: string | undefined;
+}
+
+const plainError: AwsCallErrorFactory = (message, options) => new AwsCallError(message, options);
+
+const place = (context: AwsCallContext) => `account ${context.session.accountId}, region ${context.region}`;
+const about = (context: AwsCallContext) => (context.about ? ` ${context.about}` : '');
+
+/**
+ * Anything an AWS call threw as the adapter's `AwsCallError` (one passes through unchanged).
+ * A `CredentialsError` means nothing was sent: the message says the account's credentials
+ * could not be obtained, and the error keeps its `retryable` and exposes its code.
+ *
+ * @example
+ * throw toAwsCallError(error, { session, service: 'ec2', region, signal }, 'DescribeInstances');
+ */
+export function toAwsCallError(error: unknown, context: AwsCallContext, operation: string): AwsCallError {
+  if (error instanceof AwsCallError) return error;
+  const { code, retryable } = classifyAwsError(error, context.signal);
+  const toError = context.toError ?? plainError;
+  const site = {
+    service: context.service,
+    operation,
+    accountId: context.session.accountId,
+    region: context.region,
+  };
+  if (code === AdapterErrorCode.ABORTED) {
+    return toError(`${operation} aborted in ${place(context)}`, {
+      ...site,
+      code,
+      retryable,
+      cause: context.signal?.aborted ? context.signal.reason : error,
+    });
+  }
+  if (isCredentialsError(error)) {
+    return toError(
+      `${operation}${about(context)} not sent in ${place(context)}: the account's credentials could not be obtained (${error.code})`,
+      {
+        ...site,
+        code,
+        retryable,
+        awsCode: error.awsCode,
+        requestId: error.requestId,
+        credentialsCode: error.code,
+        cause: error,
+      },
+    );
+  }
+  const awsCode = awsErrorCode(error);
+  const argument =
+    context.cursorArgument !== undefined && awsCode !== undefined && PAGINATION_TOKEN_CODES.has(awsCode)
+      ? context.cursorArgument
+      : undefined;
+  return toError(`${operation}${about(context)} failed in ${place(context)}: ${awsCode ?? code}`, {
+    ...site,
+    code,
+    retryable,
+    awsCode,
+    requestId: awsRequestId(error),
+    argument,
+    cause: error,
+  });
+}
+
+/**
+ * The one way the adapters call AWS: no call once the caller's signal fired, then `send`
+ * with that signal, and whatever it throws as the adapter's `AwsCallError`. Expired
+ * credentials are already renewed and retried by the session's clients; a cache, a budget or
+ * a trace span for every AWS call goes here.
+ *
+ * @example
+ * const output = await callAws(ctx, 'DescribeRegions', (signal) =>
+ *   session.client(EC2Client, region).send(new DescribeRegionsCommand({}), { abortSignal: signal }),
+ * );
+ */
+export async function callAws<T>(
+  context: AwsCallContext,
+  operation: string,
+  send: (signal: AbortSignal | undefined) => Promise<T>,
+): Promise<T> {
+  const { signal } = context;
+  try {
+    if (signal?.aborted) throw signal.reason;
+    return await send(signal);
+  } catch (error) {
+    throw toAwsCallError(error, context, operation);
+  }
+}
+
+/**
+ * The error for a caller's argument the adapter cannot use (a cursor it did not make):
+ * `INVALID_ARGUMENT`, naming the argument, and nothing is sent.
+ *
+ * @example
+ * throw invalidArgument(ctx, 'DescribeInstances', 'after', 'is not a cursor of this listing');
+ */
+export function invalidArgument(
+  context: AwsCallContext,
+  operation: string,
+  argument: string,
+  problem: string,
+): AwsCallError {
+  return (context.toError ?? plainError)(
+    `${operation}${about(context)} not sent in ${place(context)}: ${argument} ${problem}`,
+    {
+      service: context.service,
+      operation,
+      accountId: context.session.accountId,
+      region: context.region,
+      code: AdapterErrorCode.INVALID_ARGUMENT,
+      retryable: false,
+      argument,
+    },
+  );
+}
