@@ -1,11 +1,9 @@
 import type { Session } from '@rolegraph/credentials';
 import type DataLoader from 'dataloader';
-import { createInstanceLoader } from './instance-loader.js';
+import type { LoaderContext } from './context.js';
 import { type ListInstancesArgs, listInstances } from './list-instances.js';
-import { type LoaderContext, MAX_IDS_PER_CALL } from './regional-loader.js';
-import { createSecurityGroupLoader } from './security-group-loader.js';
+import { createRegionalLoaders, MAX_IDS_PER_CALL } from './regional-loaders.js';
 import type { Instance, Page, RegionalId, SecurityGroup, Volume } from './types.js';
-import { createVolumeLoader } from './volume-loader.js';
 
 export interface Ec2LoadersOptions {
   /** The assumed-role session whose clients make every call. */
@@ -51,11 +49,6 @@ export function createEc2Loaders(options: Ec2LoadersOptions): Ec2Loaders {
     );
   }
   const ctx: LoaderContext = { session, signal, maxBatchSize };
-  const instance = createInstanceLoader(ctx);
-  return {
-    instance,
-    securityGroup: createSecurityGroupLoader(ctx),
-    volume: createVolumeLoader(ctx),
-    listInstances: (args) => listInstances(ctx, instance, args),
-  };
+  const loaders = createRegionalLoaders(ctx);
+  return { ...loaders, listInstances: (args) => listInstances(ctx, loaders.instance, args) };
 }

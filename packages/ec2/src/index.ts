@@ -2,15 +2,18 @@ export type { Ec2Loaders, Ec2LoadersOptions } from './ec2-loaders.js';
 export { createEc2Loaders } from './ec2-loaders.js';
 export type { Ec2ErrorOptions } from './errors.js';
 export { AdapterErrorCode, Ec2Error } from './errors.js';
-export { INSTANCE_ID_PATTERN } from './instance-loader.js';
 export type { ListInstancesArgs } from './list-instances.js';
 export { toInstanceFilters } from './list-instances.js';
 export type { Origin } from './map.js';
 export { toInstance, toSecurityGroup, toTags, toVolume } from './map.js';
 export type { RegionCache, RegionCacheOptions } from './region-cache.js';
 export { createRegionCache } from './region-cache.js';
-export { regionalKey } from './regional-loader.js';
-export { SECURITY_GROUP_ID_PATTERN } from './security-group-loader.js';
+export {
+  INSTANCE_ID_PATTERN,
+  regionalKey,
+  SECURITY_GROUP_ID_PATTERN,
+  VOLUME_ID_PATTERN,
+} from './regional-loaders.js';
 export type {
   Instance,
   InstanceFilter,
@@ -21,4 +24,3 @@ export type {
   Tag,
   Volume,
 } from './types.js';
-export { VOLUME_ID_PATTERN } from './volume-loader.js';

@@ -132,10 +132,52 @@ describe('listInstances', () => {
     const ec2 = createEc2Loaders({ session });
     expect(await ec2.listInstances({ region: 'us-east-1', filter: { ids: [] } })).toEqual({
       items: [],
+      cursors: [],
       endCursor: null,
       hasNextPage: false,
     });
     await expect(ec2.listInstances({ region: 'us-east-1', first: 0 })).rejects.toThrow(TypeError);
+    expect(calls).toHaveLength(0);
+  });
+
+  it('gives every item a cursor that resumes right after it', async () => {
+    const { session } = fakeSession(fakeEc2(fleet));
+    const ec2 = createEc2Loaders({ session });
+    const page = await ec2.listInstances({ region: 'us-east-1', first: 7 });
+    expect(page.cursors).toHaveLength(7);
+    for (const [i, cursor] of page.cursors.entries()) {
+      const next = await ec2.listInstances({ region: 'us-east-1', first: 3, after: cursor });
+      expect(next.items.map((x) => x.id)).toEqual(fleet.slice(i + 1, i + 4).map((f) => f.id));
+    }
+    const big = fleet.map((f) => f.id).concat(Array.from({ length: 200 }, (_, k) => instanceId(50_000 + k)));
+    const byIds = await ec2.listInstances({ region: 'us-east-1', filter: { ids: big }, first: 4 });
+    const rest = await ec2.listInstances({
+      region: 'us-east-1',
+      filter: { ids: big },
+      first: 100,
+      after: byIds.cursors[1] ?? null,
+    });
+    expect(rest.items.map((x) => x.id)).toEqual(fleet.slice(2).map((f) => f.id));
+  });
+
+  it('a cursor it did not make is INVALID_ARGUMENT naming after, with nothing sent', async () => {
+    const { session, calls } = fakeSession(fakeEc2(fleet));
+    const ec2 = createEc2Loaders({ session });
+    const ids = Array.from({ length: 201 }, (_, k) => instanceId(k + 1));
+    for (const after of ['foo', 'rolegraph:0:tok', 'rolegraph-ids:x']) {
+      await expect(ec2.listInstances({ region: 'us-east-1', filter: { ids }, after })).rejects.toMatchObject({
+        name: 'Ec2Error',
+        code: AdapterErrorCode.INVALID_ARGUMENT,
+        argument: 'after',
+        retryable: false,
+      });
+    }
+    await expect(
+      ec2.listInstances({ region: 'us-east-1', after: 'rolegraph:5000:tok' }),
+    ).rejects.toMatchObject({
+      code: AdapterErrorCode.INVALID_ARGUMENT,
+      argument: 'after',
+    });
     expect(calls).toHaveLength(0);
   });
 

@@ -1,9 +1,17 @@
 import { DescribeInstancesCommand, EC2Client, type Filter } from '@aws-sdk/client-ec2';
+import {
+  callAws,
+  cutPage,
+  decodePageCursor,
+  invalidArgument,
+  type Page,
+  toAwsCallError,
+} from '@rolegraph/credentials/aws';
 import type DataLoader from 'dataloader';
-import { abortedError, type ErrorContext, toEc2Error } from './errors.js';
+import { callContext, type LoaderContext } from './context.js';
 import { toInstance } from './map.js';
-import { type LoaderContext, MAX_FILTER_VALUES } from './regional-loader.js';
-import type { Instance, InstanceFilter, Page, RegionalId } from './types.js';
+import { MAX_FILTER_VALUES } from './regional-loaders.js';
+import type { Instance, InstanceFilter, RegionalId } from './types.js';
 
 export interface ListInstancesArgs {
   region: string;
@@ -22,25 +30,9 @@ export interface ListInstancesArgs {
 export const DEFAULT_PAGE_SIZE = 100;
 const MIN_RESULTS = 5;
 const MAX_RESULTS = 1000;
-// EC2 cannot return fewer than 5 results; a cursor inside a page carries the offset too.
-const INNER_CURSOR = /^rolegraph:(\d+):(.*)$/s;
-
-interface Cursor {
-  nextToken: string | undefined;
-  skip: number;
-}
-
-function decodeCursor(after: string | null | undefined): Cursor {
-  if (!after) return { nextToken: undefined, skip: 0 };
-  const inner = INNER_CURSOR.exec(after);
-  if (inner) return { nextToken: inner[2] || undefined, skip: Number(inner[1]) };
-  return { nextToken: after, skip: 0 };
-}
-
-const encodeInnerCursor = (nextToken: string | undefined, skip: number) =>
-  `rolegraph:${skip}:${nextToken ?? ''}`;
 // A listing by more ids than one call's filter can carry pages over the combined result.
-const IDS_CURSOR = /^rolegraph-ids:(\d+)$/;
+const IDS_CURSOR = /^rolegraph-ids:(\d{1,9})$/;
+const OPERATION = 'DescribeInstances';
 
 /**
  * `InstanceFilter` to EC2 `Filters`, or `null` when an empty value list means nothing can match.
@@ -86,57 +78,43 @@ export async function listInstances(
     throw new TypeError(`listInstances: first must be a positive integer, got ${String(args.first)}`);
   }
   const filters = toInstanceFilters(args.filter);
-  if (filters === null) return { items: [], endCursor: null, hasNextPage: false };
-  const errorContext: ErrorContext = {
-    accountId: ctx.session.accountId,
-    region,
-    operation: 'DescribeInstances',
-    signal: ctx.signal,
-  };
+  if (filters === null) return { items: [], cursors: [], endCursor: null, hasNextPage: false };
   const origin = { accountId: ctx.session.accountId, region };
   const filterValues = filters.reduce((n, f) => n + (f.Values?.length ?? 0), 0);
   if (args.filter?.ids && filterValues > MAX_FILTER_VALUES) {
-    return listByIdChunks(ctx, instanceLoader, args, filters, first, errorContext);
+    return listByIdChunks(ctx, instanceLoader, args, filters, first);
   }
-  const cursor = decodeCursor(args.after);
-  const maxResults = Math.min(MAX_RESULTS, Math.max(MIN_RESULTS, cursor.skip + first));
-  try {
-    const client = ctx.session.client(EC2Client, region);
-    let token = cursor.nextToken;
-    let skip = cursor.skip;
-    for (;;) {
-      if (ctx.signal?.aborted) throw abortedError(errorContext);
-      const output = await client.send(
+  let position = decodePageCursor(args.after);
+  if (position.skip > MAX_RESULTS) {
+    throw invalidArgument(callContext(ctx, region), OPERATION, 'after', 'is not a cursor of this listing');
+  }
+  const maxResults = Math.min(MAX_RESULTS, Math.max(MIN_RESULTS, position.skip + first));
+  // Only a token that came from the caller can be the caller's bad argument.
+  let cursor = args.after ? { argument: 'after' } : undefined;
+  for (;;) {
+    const token = position.token;
+    const output = await callAws(callContext(ctx, region, { cursor }), OPERATION, (signal) =>
+      ctx.session.client(EC2Client, region).send(
         new DescribeInstancesCommand({
           Filters: filters.length > 0 ? filters : undefined,
           MaxResults: maxResults,
           NextToken: token,
         }),
-        { abortSignal: ctx.signal },
-      );
-      const instances = (output.Reservations ?? [])
-        .flatMap((r) => r.Instances ?? [])
-        .map((raw) => toInstance(raw, origin));
-      for (const instance of instances) instanceLoader.prime({ region, id: instance.id }, instance);
-      const end = skip + first;
-      if (end < instances.length) {
-        return {
-          items: instances.slice(skip, end),
-          endCursor: encodeInnerCursor(token, end),
-          hasNextPage: true,
-        };
-      }
-      const items = instances.slice(skip);
-      // A filtered page may come back empty with a token; keep going rather than return nothing.
-      if (items.length === 0 && output.NextToken) {
-        token = output.NextToken;
-        skip = 0;
-        continue;
-      }
-      return { items, endCursor: output.NextToken ?? null, hasNextPage: Boolean(output.NextToken) };
+        { abortSignal: signal },
+      ),
+    );
+    const instances = (output.Reservations ?? [])
+      .flatMap((r) => r.Instances ?? [])
+      .map((raw) => toInstance(raw, origin));
+    for (const instance of instances) instanceLoader.prime({ region, id: instance.id }, instance);
+    const page = cutPage({ items: instances, position, first, nextToken: output.NextToken });
+    // A filtered page may come back empty with a token; keep going rather than return nothing.
+    if (page.items.length === 0 && output.NextToken) {
+      position = { token: output.NextToken, skip: 0 };
+      cursor = undefined;
+      continue;
     }
-  } catch (error) {
-    throw toEc2Error(error, errorContext);
+    return page;
   }
 }
 
@@ -151,22 +129,20 @@ async function listByIdChunks(
   args: ListInstancesArgs,
   filters: Filter[],
   first: number,
-  errorContext: ErrorContext,
 ): Promise<Page<Instance>> {
   const { region } = args;
   const origin = { accountId: ctx.session.accountId, region };
   const others = filters.filter((f) => f.Name !== 'instance-id');
   const room = Math.max(1, MAX_FILTER_VALUES - others.reduce((n, f) => n + (f.Values?.length ?? 0), 0));
   const ids = [...new Set(args.filter?.ids ?? [])];
+  const context = callContext(ctx, region);
   const offsetMatch = args.after ? IDS_CURSOR.exec(args.after) : null;
   if (args.after && !offsetMatch) {
-    throw new TypeError(
-      `listInstances: after is not a cursor of this listing: ${JSON.stringify(args.after)}`,
-    );
+    // Runtime input, so a typed error the caller can act on, not a TypeError (a bug).
+    throw invalidArgument(context, OPERATION, 'after', 'is not a cursor of this listing');
   }
   const offset = Number(offsetMatch?.[1] ?? 0);
   try {
-    const client = ctx.session.client(EC2Client, region);
     const chunks: string[][] = [];
     for (let i = 0; i < ids.length; i += room) chunks.push(ids.slice(i, i + room));
     const found = await Promise.all(
@@ -174,13 +150,15 @@ async function listByIdChunks(
         const instances: Instance[] = [];
         let token: string | undefined;
         do {
-          if (ctx.signal?.aborted) throw abortedError(errorContext);
-          const output = await client.send(
-            new DescribeInstancesCommand({
-              Filters: [{ Name: 'instance-id', Values: chunk }, ...others],
-              NextToken: token,
-            }),
-            { abortSignal: ctx.signal },
+          const next = token;
+          const output = await callAws(context, OPERATION, (signal) =>
+            ctx.session.client(EC2Client, region).send(
+              new DescribeInstancesCommand({
+                Filters: [{ Name: 'instance-id', Values: chunk }, ...others],
+                NextToken: next,
+              }),
+              { abortSignal: signal },
+            ),
           );
           for (const raw of (output.Reservations ?? []).flatMap((r) => r.Instances ?? [])) {
             instances.push(toInstance(raw, origin));
@@ -193,9 +171,10 @@ async function listByIdChunks(
     const all = found.flat();
     for (const instance of all) instanceLoader.prime({ region, id: instance.id }, instance);
     const items = all.slice(offset, offset + first);
+    const cursors = items.map((_, i) => `rolegraph-ids:${offset + i + 1}`);
     const hasNextPage = offset + first < all.length;
-    return { items, endCursor: hasNextPage ? `rolegraph-ids:${offset + first}` : null, hasNextPage };
+    return { items, cursors, endCursor: hasNextPage ? `rolegraph-ids:${offset + first}` : null, hasNextPage };
   } catch (error) {
-    throw toEc2Error(error, errorContext);
+    throw toAwsCallError(error, context, OPERATION);
   }
 }

@@ -4,6 +4,7 @@ import type {
   Tag as SdkTag,
   Volume as SdkVolume,
 } from '@aws-sdk/client-ec2';
+import { byKey } from '@rolegraph/credentials/aws';
 import type { Instance, InstanceState, SecurityGroup, Tag, Volume } from './types.js';
 
 const INSTANCE_STATES: ReadonlySet<string> = new Set<InstanceState>([
@@ -31,7 +32,7 @@ export function toTags(tags: readonly SdkTag[] | undefined): Tag[] {
   return (tags ?? [])
     .filter((t): t is SdkTag & { Key: string } => typeof t.Key === 'string')
     .map((t) => ({ key: t.Key, value: t.Value ?? '' }))
-    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    .sort(byKey);
 }
 
 function toState(name: string | undefined): InstanceState {

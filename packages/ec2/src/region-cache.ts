@@ -1,6 +1,7 @@
 import { DescribeRegionsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import type { Session } from '@rolegraph/credentials';
-import { abortedError, type ErrorContext, toEc2Error } from './errors.js';
+import { callAws, toAwsCallError } from '@rolegraph/credentials/aws';
+import { callContext } from './context.js';
 
 export interface RegionCacheOptions {
   /**
@@ -27,6 +28,8 @@ export interface RegionCache {
    */
   enabledRegions(session: Session, options?: { signal?: AbortSignal }): Promise<string[]>;
 }
+
+const OPERATION = 'DescribeRegions';
 
 interface Entry {
   regions: string[];
@@ -84,37 +87,26 @@ export function createRegionCache(options: RegionCacheOptions = {}): RegionCache
   const inFlight = new Map<string, InFlight>();
 
   const fetchRegions = async (session: Session, signal: AbortSignal): Promise<string[]> => {
-    const context: ErrorContext = {
-      accountId: session.accountId,
-      region: callRegion,
-      operation: 'DescribeRegions',
-      signal,
-    };
-    try {
-      const output = await session
-        .client(EC2Client, callRegion)
-        .send(new DescribeRegionsCommand({ AllRegions: false }), { abortSignal: signal });
-      return (output.Regions ?? [])
-        .filter((r) => r.OptInStatus === undefined || r.OptInStatus !== 'not-opted-in')
-        .map((r) => r.RegionName)
-        .filter((name): name is string => typeof name === 'string')
-        .sort();
-    } catch (error) {
-      throw toEc2Error(error, context);
-    }
+    const output = await callAws(callContext({ session, signal }, callRegion), OPERATION, (s) =>
+      session.client(EC2Client, callRegion).send(new DescribeRegionsCommand({ AllRegions: false }), {
+        abortSignal: s,
+      }),
+    );
+    return (output.Regions ?? [])
+      .filter((r) => r.OptInStatus === undefined || r.OptInStatus !== 'not-opted-in')
+      .map((r) => r.RegionName)
+      .filter((name): name is string => typeof name === 'string')
+      .sort();
   };
 
   return {
     async enabledRegions(session, callOptions = {}) {
       const { signal } = callOptions;
       const key = session.accountId;
-      const context: ErrorContext = {
-        accountId: key,
-        region: callRegion,
-        operation: 'DescribeRegions',
-        signal,
-      };
-      if (signal?.aborted) throw abortedError(context);
+      // The caller's abort, as callAws reports it: the shared call may go on for others.
+      const aborted = () =>
+        toAwsCallError(signal?.reason, callContext({ session, signal }, callRegion), OPERATION);
+      if (signal?.aborted) throw aborted();
       const cached = entries.get(key);
       if (cached && cached.expiresAt > now()) return [...cached.regions];
 
@@ -142,7 +134,7 @@ export function createRegionCache(options: RegionCacheOptions = {}): RegionCache
           shared.controller.abort();
           if (inFlight.get(key) === shared) inFlight.delete(key);
         }
-        return abortedError(context);
+        return aborted();
       });
       return [...regions];
     },

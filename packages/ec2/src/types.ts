@@ -76,9 +76,5 @@ export interface InstanceFilter {
   tags?: Array<{ key: string; values?: string[] }>;
 }
 
-/** One page of a cursor-paginated listing. Pass `endCursor` back as `after` for the next page. */
-export interface Page<T> {
-  items: T[];
-  endCursor: string | null;
-  hasNextPage: boolean;
-}
+/** One page of a cursor-paginated listing, as every adapter returns it. */
+export type { Page } from '@rolegraph/credentials/aws';

@@ -5,10 +5,9 @@ import {
   GetPublicAccessBlockCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
-import { awsErrorCode } from '@rolegraph/credentials';
+import { awsErrorCode, byKey, callAws } from '@rolegraph/credentials/aws';
 import DataLoader from 'dataloader';
-import type { S3Context } from './context.js';
-import { abortedError, type ErrorContext, toS3Error } from './errors.js';
+import { callContext, type LoaderContext } from './context.js';
 import type { BucketEncryption, BucketPolicyStatus, PublicAccessBlock, Tag } from './types.js';
 
 /** How one per-bucket configuration is read. */
@@ -25,38 +24,30 @@ interface BucketConfig<T> {
  * bucket's own region, at most `concurrency` in flight; "not configured" is a value, not an error.
  */
 function createBucketConfigLoader<T>(
-  ctx: S3Context,
+  ctx: LoaderContext,
   regionLoader: DataLoader<string, string, string>,
   config: BucketConfig<T>,
 ): DataLoader<string, T, string> {
   const loadOne = async (bucket: string): Promise<T> => {
     // Resolve the region outside the limiter: the region loader takes a slot of its own.
     const region = await regionLoader.load(bucket);
-    return ctx.limit(async () => {
-      const context: ErrorContext = {
-        accountId: ctx.session.accountId,
-        region,
-        operation: config.operation,
-        bucket,
-        signal: ctx.signal,
-      };
-      if (ctx.signal?.aborted) throw abortedError(context);
-      try {
-        return await config.read(ctx.session.client(S3Client, region), bucket, ctx.signal);
-      } catch (error) {
-        if (awsErrorCode(error) === config.notConfiguredCode && !ctx.signal?.aborted) {
-          return config.whenNotConfigured;
+    return ctx.limit(() =>
+      callAws(callContext(ctx, region, bucket), config.operation, async (signal) => {
+        try {
+          return await config.read(ctx.session.client(S3Client, region), bucket, signal);
+        } catch (error) {
+          if (awsErrorCode(error) === config.notConfiguredCode && !signal?.aborted) {
+            return config.whenNotConfigured;
+          }
+          throw error;
         }
-        throw toS3Error(error, context);
-      }
-    });
+      }),
+    );
   };
   return new DataLoader<string, T, string>((buckets) =>
     Promise.all(buckets.map((bucket) => loadOne(bucket).catch((error: unknown) => error as Error))),
   );
 }
-
-const sortTags = (tags: Tag[]) => tags.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 
 const tagsConfig: BucketConfig<Tag[]> = {
   operation: 'GetBucketTagging',
@@ -66,11 +57,9 @@ const tagsConfig: BucketConfig<Tag[]> = {
     const output = await client.send(new GetBucketTaggingCommand({ Bucket: bucket }), {
       abortSignal: signal,
     });
-    return sortTags(
-      (output.TagSet ?? []).flatMap((t) =>
-        t.Key === undefined ? [] : [{ key: t.Key, value: t.Value ?? '' }],
-      ),
-    );
+    return (output.TagSet ?? [])
+      .flatMap((t) => (t.Key === undefined ? [] : [{ key: t.Key, value: t.Value ?? '' }]))
+      .sort(byKey);
   },
 };
 
@@ -141,7 +130,7 @@ export interface BucketLoaders {
  * await tags.load('my-bucket'); // [] when the bucket has no tag set
  */
 export function createBucketLoaders(
-  ctx: S3Context,
+  ctx: LoaderContext,
   regionLoader: DataLoader<string, string, string>,
 ): BucketLoaders {
   return {

@@ -1,8 +1,7 @@
 import { GetBucketLocationCommand, HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import { awsErrorCode } from '@rolegraph/credentials';
+import { awsErrorCode, callAws } from '@rolegraph/credentials/aws';
 import DataLoader from 'dataloader';
-import type { S3Context } from './context.js';
-import { abortedError, type ErrorContext, toS3Error } from './errors.js';
+import { callContext, type LoaderContext } from './context.js';
 
 /**
  * GetBucketLocation's answer as a region name: empty means us-east-1 and the legacy `EU`
@@ -37,36 +36,27 @@ const FALL_BACK_STATUSES = new Set([301, 307, 400, 403]);
  * The region of one bucket: HeadBucket (its `x-amz-bucket-region`, also present on a
  * redirect or refusal), then GetBucketLocation only if that header is missing.
  */
-async function resolveRegion(ctx: S3Context, bucket: string): Promise<string> {
-  const context: ErrorContext = {
-    accountId: ctx.session.accountId,
-    region: ctx.defaultRegion,
-    operation: 'HeadBucket',
-    bucket,
-    signal: ctx.signal,
-  };
-  try {
-    if (ctx.signal?.aborted) throw abortedError(context);
-    const client = ctx.session.client(S3Client, ctx.defaultRegion);
+async function resolveRegion(ctx: LoaderContext, bucket: string): Promise<string> {
+  const context = callContext(ctx, ctx.defaultRegion, bucket);
+  const client = () => ctx.session.client(S3Client, ctx.defaultRegion);
+  const fromHead = await callAws(context, 'HeadBucket', async (signal) => {
     try {
-      const head = await client.send(new HeadBucketCommand({ Bucket: bucket }), { abortSignal: ctx.signal });
-      if (head.BucketRegion) return head.BucketRegion;
+      const head = await client().send(new HeadBucketCommand({ Bucket: bucket }), { abortSignal: signal });
+      return head.BucketRegion;
     } catch (error) {
       const fromHeader = regionHeader(error);
       if (fromHeader) return fromHeader;
       const status = httpStatus(error);
-      if (ctx.signal?.aborted || status === undefined || !FALL_BACK_STATUSES.has(status)) throw error;
+      if (signal?.aborted || status === undefined || !FALL_BACK_STATUSES.has(status)) throw error;
       if (awsErrorCode(error) === 'NoSuchBucket') throw error;
+      return undefined;
     }
-    context.operation = 'GetBucketLocation';
-    if (ctx.signal?.aborted) throw abortedError(context);
-    const location = await client.send(new GetBucketLocationCommand({ Bucket: bucket }), {
-      abortSignal: ctx.signal,
-    });
-    return normalizeLocation(location.LocationConstraint);
-  } catch (error) {
-    throw toS3Error(error, context);
-  }
+  });
+  if (fromHead) return fromHead;
+  const location = await callAws(context, 'GetBucketLocation', (signal) =>
+    client().send(new GetBucketLocationCommand({ Bucket: bucket }), { abortSignal: signal }),
+  );
+  return normalizeLocation(location.LocationConstraint);
 }
 
 /**
@@ -77,7 +67,7 @@ async function resolveRegion(ctx: S3Context, bucket: string): Promise<string> {
  * @example
  * const region = await createBucketRegionLoader(ctx).load('my-bucket'); // 'eu-west-1'
  */
-export function createBucketRegionLoader(ctx: S3Context): DataLoader<string, string, string> {
+export function createBucketRegionLoader(ctx: LoaderContext): DataLoader<string, string, string> {
   return new DataLoader<string, string, string>((buckets) =>
     Promise.all(
       buckets.map((bucket) =>

@@ -1,12 +1,35 @@
 import type { Session } from '@rolegraph/credentials';
+import type { AwsCallContext } from '@rolegraph/credentials/aws';
 import type { LimitFunction } from 'p-limit';
+import { S3Error } from './errors.js';
 
 /** What every loader of one `createS3Loaders` call shares. */
-export interface S3Context {
+export interface LoaderContext {
   session: Session;
   signal?: AbortSignal | undefined;
   /** Caps how many per-bucket calls of this request are in flight at once. */
   limit: LimitFunction;
   /** Where account-level calls (ListBuckets) and region lookups are sent. */
   defaultRegion: string;
+}
+
+/** S3 refuses a continuation token it did not make with `InvalidArgument`. */
+export const CURSOR = { argument: 'after', refusedCodes: new Set(['InvalidArgument']) };
+
+/** The `callAws` context of this request's S3 calls in `region`, about `bucket` if given. */
+export function callContext(
+  ctx: LoaderContext,
+  region: string,
+  bucket?: string,
+  extra: Partial<AwsCallContext> = {},
+): AwsCallContext {
+  return {
+    session: ctx.session,
+    service: 's3',
+    region,
+    signal: ctx.signal,
+    about: bucket === undefined ? undefined : `for bucket ${bucket}`,
+    toError: (message, options) => new S3Error(message, { ...options, bucket }),
+    ...extra,
+  };
 }

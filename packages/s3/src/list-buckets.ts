@@ -1,7 +1,7 @@
 import { ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
+import { callAws, cutPage, decodePageCursor } from '@rolegraph/credentials/aws';
 import type DataLoader from 'dataloader';
-import type { S3Context } from './context.js';
-import { abortedError, type ErrorContext, toS3Error } from './errors.js';
+import { CURSOR, callContext, type LoaderContext } from './context.js';
 import type { Bucket, Page } from './types.js';
 
 export interface ListBucketsArgs {
@@ -11,7 +11,7 @@ export interface ListBucketsArgs {
    * @default 1000
    */
   first?: number;
-  /** The `endCursor` of the previous page (S3's ContinuationToken). */
+  /** The `endCursor` of the previous page, or any item's cursor (S3's ContinuationToken, or a place in its page). */
   after?: string | null;
   /** Only buckets whose name starts with this. */
   prefix?: string;
@@ -28,7 +28,7 @@ const MAX_BUCKETS = 10_000;
  * const page = await listBuckets(ctx, regionLoader, { first: 200, prefix: 'logs-' });
  */
 export async function listBuckets(
-  ctx: S3Context,
+  ctx: LoaderContext,
   regionLoader: DataLoader<string, string, string>,
   args: ListBucketsArgs = {},
 ): Promise<Page<Bucket>> {
@@ -36,37 +36,31 @@ export async function listBuckets(
   if (!Number.isInteger(first) || first < 1) {
     throw new TypeError(`listBuckets: first must be a positive integer, got ${String(args.first)}`);
   }
-  const context: ErrorContext = {
-    accountId: ctx.session.accountId,
-    region: ctx.defaultRegion,
-    operation: 'ListBuckets',
-    signal: ctx.signal,
-  };
-  try {
-    if (ctx.signal?.aborted) throw abortedError(context);
-    const output = await ctx.session.client(S3Client, ctx.defaultRegion).send(
-      new ListBucketsCommand({
-        MaxBuckets: Math.min(first, MAX_BUCKETS),
-        ContinuationToken: args.after ?? undefined,
-        Prefix: args.prefix,
-      }),
-      { abortSignal: ctx.signal },
-    );
-    const items: Bucket[] = [];
-    for (const raw of output.Buckets ?? []) {
-      if (!raw.Name) continue;
-      const region = raw.BucketRegion ?? null;
-      if (region) regionLoader.prime(raw.Name, region);
-      items.push({
-        name: raw.Name,
-        accountId: ctx.session.accountId,
-        creationDate: raw.CreationDate ?? null,
-        region,
-      });
-    }
-    const token = output.ContinuationToken ?? null;
-    return { items, endCursor: token, hasNextPage: token !== null };
-  } catch (error) {
-    throw toS3Error(error, context);
+  const position = decodePageCursor(args.after);
+  const output = await callAws(
+    callContext(ctx, ctx.defaultRegion, undefined, { cursor: args.after ? CURSOR : undefined }),
+    'ListBuckets',
+    (signal) =>
+      ctx.session.client(S3Client, ctx.defaultRegion).send(
+        new ListBucketsCommand({
+          MaxBuckets: Math.min(position.skip + first, MAX_BUCKETS),
+          ContinuationToken: position.token,
+          Prefix: args.prefix,
+        }),
+        { abortSignal: signal },
+      ),
+  );
+  const items: Bucket[] = [];
+  for (const raw of output.Buckets ?? []) {
+    if (!raw.Name) continue;
+    const region = raw.BucketRegion ?? null;
+    if (region) regionLoader.prime(raw.Name, region);
+    items.push({
+      name: raw.Name,
+      accountId: ctx.session.accountId,
+      creationDate: raw.CreationDate ?? null,
+      region,
+    });
   }
+  return cutPage({ items, position, first, nextToken: output.ContinuationToken });
 }

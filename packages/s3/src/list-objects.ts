@@ -1,8 +1,8 @@
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { callAws, cutPage, decodePageCursor } from '@rolegraph/credentials/aws';
 import type DataLoader from 'dataloader';
-import type { S3Context } from './context.js';
-import { abortedError, type ErrorContext, toS3Error } from './errors.js';
-import type { ObjectPage } from './types.js';
+import { CURSOR, callContext, type LoaderContext } from './context.js';
+import type { ObjectPage, S3Object } from './types.js';
 
 export interface ListObjectsArgs {
   bucket: string;
@@ -14,7 +14,7 @@ export interface ListObjectsArgs {
    * @default 1000
    */
   first?: number;
-  /** The `endCursor` of the previous page (S3's ContinuationToken). */
+  /** The `endCursor` of the previous page, or any item's cursor (S3's ContinuationToken, or a place in its page). */
   after?: string | null;
 }
 
@@ -30,7 +30,7 @@ const unquote = (etag: string | undefined) => (etag === undefined ? null : etag.
  * const page = await listObjects(ctx, regionLoader, { bucket: 'logs', prefix: '2024/', delimiter: '/', first: 100 });
  */
 export async function listObjects(
-  ctx: S3Context,
+  ctx: LoaderContext,
   regionLoader: DataLoader<string, string, string>,
   args: ListObjectsArgs,
 ): Promise<ObjectPage> {
@@ -40,49 +40,40 @@ export async function listObjects(
   }
   const { bucket } = args;
   const region = await regionLoader.load(bucket);
-  const context: ErrorContext = {
-    accountId: ctx.session.accountId,
-    region,
-    operation: 'ListObjectsV2',
-    bucket,
-    signal: ctx.signal,
-  };
+  const position = decodePageCursor(args.after);
+  const context = callContext(ctx, region, bucket, { cursor: args.after ? CURSOR : undefined });
   return ctx.limit(async () => {
-    try {
-      if (ctx.signal?.aborted) throw abortedError(context);
-      const output = await ctx.session.client(S3Client, region).send(
+    const output = await callAws(context, 'ListObjectsV2', (signal) =>
+      ctx.session.client(S3Client, region).send(
         new ListObjectsV2Command({
           Bucket: bucket,
           Prefix: args.prefix,
           Delimiter: args.delimiter,
-          MaxKeys: Math.min(first, MAX_KEYS),
-          ContinuationToken: args.after ?? undefined,
+          MaxKeys: Math.min(position.skip + first, MAX_KEYS),
+          ContinuationToken: position.token,
         }),
-        { abortSignal: ctx.signal },
-      );
-      const token = output.IsTruncated ? (output.NextContinuationToken ?? null) : null;
-      return {
-        items: (output.Contents ?? []).flatMap((o) =>
-          o.Key === undefined
-            ? []
-            : [
-                {
-                  key: o.Key,
-                  size: o.Size ?? 0,
-                  lastModified: o.LastModified ?? null,
-                  storageClass: o.StorageClass ?? null,
-                  etag: unquote(o.ETag),
-                },
-              ],
-        ),
-        commonPrefixes: (output.CommonPrefixes ?? []).flatMap((p) =>
-          p.Prefix === undefined ? [] : [p.Prefix],
-        ),
-        endCursor: token,
-        hasNextPage: token !== null,
-      };
-    } catch (error) {
-      throw toS3Error(error, context);
-    }
+        { abortSignal: signal },
+      ),
+    );
+    const objects = (output.Contents ?? []).flatMap((o): S3Object[] =>
+      o.Key === undefined
+        ? []
+        : [
+            {
+              key: o.Key,
+              size: o.Size ?? 0,
+              lastModified: o.LastModified ?? null,
+              storageClass: o.StorageClass ?? null,
+              etag: unquote(o.ETag),
+            },
+          ],
+    );
+    const token = output.IsTruncated ? output.NextContinuationToken : undefined;
+    return {
+      ...cutPage({ items: objects, position, first, nextToken: token }),
+      commonPrefixes: (output.CommonPrefixes ?? []).flatMap((p) =>
+        p.Prefix === undefined ? [] : [p.Prefix],
+      ),
+    };
   });
 }

@@ -37,6 +37,7 @@ function fakeS3(all: FakeBucket[], delayMs = 0) {
     const name = call.input.Bucket as string | undefined;
     if (call.operation === 'ListBuckets') {
       const start = Number(call.input.ContinuationToken ?? 0);
+      if (Number.isNaN(start)) throw awsError('InvalidArgument', 400);
       const max = call.input.MaxBuckets as number;
       const page = all.slice(start, start + max);
       return {
@@ -118,6 +119,27 @@ describe('createS3Loaders', () => {
     expect(next).toMatchObject({ items: [{ name: 'gamma' }], endCursor: null, hasNextPage: false });
     expect((await s3.listBuckets()).items).toHaveLength(3);
     expect(calls.at(-1)?.input.MaxBuckets).toBe(1000);
+  });
+
+  it('gives every bucket a cursor that resumes right after it', async () => {
+    const { session } = fakeSession(fakeS3(buckets));
+    const s3 = createS3Loaders({ session });
+    const page = await s3.listBuckets({ first: 3 });
+    expect(page.cursors).toHaveLength(3);
+    for (const [i, cursor] of page.cursors.entries()) {
+      const next = await s3.listBuckets({ first: 1, after: cursor });
+      expect(next.items.map((b) => b.name)).toEqual(buckets.slice(i + 1, i + 2).map((b) => b.name));
+    }
+  });
+
+  it('a cursor S3 refuses names the after argument', async () => {
+    const { session } = fakeSession(fakeS3(buckets));
+    await expect(createS3Loaders({ session }).listBuckets({ after: 'forged' })).rejects.toMatchObject({
+      name: 'S3Error',
+      code: AdapterErrorCode.AWS_INVALID_REQUEST,
+      awsCode: 'InvalidArgument',
+      argument: 'after',
+    });
   });
 
   it('reads each configuration from the bucket’s own region, only when asked', async () => {
@@ -268,6 +290,7 @@ describe('createS3Loaders', () => {
     expect(page).toEqual({
       items: [{ key: 'a.json', size: 3, lastModified: null, storageClass: 'STANDARD', etag: 'abc' }],
       commonPrefixes: ['logs/'],
+      cursors: ['next-1'],
       endCursor: 'next-1',
       hasNextPage: true,
     });

@@ -3,7 +3,7 @@ import type DataLoader from 'dataloader';
 import pLimit from 'p-limit';
 import { createBucketLoaders } from './bucket-loaders.js';
 import { createBucketRegionLoader } from './bucket-region.js';
-import type { S3Context } from './context.js';
+import type { LoaderContext } from './context.js';
 import { type ListBucketsArgs, listBuckets } from './list-buckets.js';
 import { type ListObjectsArgs, listObjects } from './list-objects.js';
 import type {
@@ -82,7 +82,7 @@ export function createS3Loaders(options: S3LoadersOptions): S3Loaders {
   if (typeof defaultRegion !== 'string' || defaultRegion.length === 0) {
     throw new TypeError(`createS3Loaders: defaultRegion must be a region name, got ${String(defaultRegion)}`);
   }
-  const ctx: S3Context = { session, signal, limit: pLimit(concurrency), defaultRegion };
+  const ctx: LoaderContext = { session, signal, limit: pLimit(concurrency), defaultRegion };
   const region = createBucketRegionLoader(ctx);
   return {
     listBuckets: (args) => listBuckets(ctx, region, args),

@@ -4,12 +4,10 @@ export interface Tag {
   value: string;
 }
 
-/** One page of a cursor-paginated listing. Pass `endCursor` back as `after` for the next page. */
-export interface Page<T> {
-  items: T[];
-  endCursor: string | null;
-  hasNextPage: boolean;
-}
+/** One page of a cursor-paginated listing, as every adapter returns it. */
+export type { Page } from '@rolegraph/credentials/aws';
+
+import type { Page } from '@rolegraph/credentials/aws';
 
 export interface Bucket {
   name: string;
@@ -49,9 +47,6 @@ export interface S3Object {
 }
 
 /** A page of `listObjects`: objects plus, with a delimiter, the "folders" at this level. */
-export interface ObjectPage {
-  items: S3Object[];
+export interface ObjectPage extends Page<S3Object> {
   commonPrefixes: string[];
-  endCursor: string | null;
-  hasNextPage: boolean;
 }

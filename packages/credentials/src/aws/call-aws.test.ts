@@ -116,11 +116,11 @@ describe('callAws', () => {
 
   it('blames the cursor argument only for a refused pagination token of a call that carried it', async () => {
     const refused = sdkError('InvalidPaginationToken', 400);
-    const withCursor = await callAws({ ...context, cursorArgument: 'after' }, 'DescribeInstances', () =>
+    const withCursor = await callAws({ ...context, cursor: { argument: 'after' } }, 'DescribeInstances', () =>
       Promise.reject(refused),
     ).catch((e: AwsCallError) => e);
     expect(withCursor).toMatchObject({ code: AdapterErrorCode.AWS_INVALID_REQUEST, argument: 'after' });
-    const other = await callAws({ ...context, cursorArgument: 'after' }, 'DescribeInstances', () =>
+    const other = await callAws({ ...context, cursor: { argument: 'after' } }, 'DescribeInstances', () =>
       Promise.reject(sdkError('InvalidParameterValue', 400)),
     ).catch((e: AwsCallError) => e);
     expect(other.argument).toBeUndefined();

@@ -25,10 +25,11 @@ export interface AwsCallContext {
   /** Named in the message after the operation, e.g. `for bucket logs`. */
   about?: string | undefined;
   /**
-   * The caller's cursor went into this call: a pagination token AWS refuses is the caller's
-   * bad argument (`argument: 'after'`), not a failure of ours.
+   * The caller's cursor went into this call: a pagination token AWS refuses (one of
+   * `refusedCodes`, by default `InvalidNextToken`, `InvalidPaginationToken`, `InvalidToken`)
+   * is the caller's bad argument (`argument: 'after'`), not a failure of ours.
    */
-  cursorArgument?: string | undefined;
+  cursor?: { argument: string; refusedCodes?: ReadonlySet<string> } | undefined;
 }
 
 const plainError: AwsCallErrorFactory = (message, options) => new AwsCallError(message, options);
@@ -77,10 +78,8 @@ export function toAwsCallError(error: unknown, context: AwsCallContext, operatio
     );
   }
   const awsCode = awsErrorCode(error);
-  const argument =
-    context.cursorArgument !== undefined && awsCode !== undefined && PAGINATION_TOKEN_CODES.has(awsCode)
-      ? context.cursorArgument
-      : undefined;
+  const refused = context.cursor?.refusedCodes ?? PAGINATION_TOKEN_CODES;
+  const argument = awsCode !== undefined && refused.has(awsCode) ? context.cursor?.argument : undefined;
   return toError(`${operation}${about(context)} failed in ${place(context)}: ${awsCode ?? code}`, {
     ...site,
     code,

@@ -1,0 +1,20 @@
+import type { Session } from '@rolegraph/credentials';
+import type { AwsCallContext } from '@rolegraph/credentials/aws';
+import { toEc2Error } from './errors.js';
+
+/** What every loader of one `createEc2Loaders` call shares. */
+export interface LoaderContext {
+  session: Session;
+  signal?: AbortSignal | undefined;
+  /** Ids per Describe call; more are split into several calls in the same batch. */
+  maxBatchSize: number;
+}
+
+/** The `callAws` context of this request's EC2 calls in `region`. */
+export function callContext(
+  ctx: Pick<LoaderContext, 'session' | 'signal'>,
+  region: string,
+  extra: Partial<AwsCallContext> = {},
+): AwsCallContext {
+  return { session: ctx.session, service: 'ec2', region, signal: ctx.signal, toError: toEc2Error, ...extra };
+}
