@@ -15,9 +15,9 @@ import { createSchema, createYoga, maskError, type YogaServerInstance } from 'gr
 import { createAuthenticator } from './auth/authenticate.js';
 import { choosesRetry, createAwsRetryStrategy } from './aws-retry.js';
 import type { AccountConfig, AccountSource, GatewayConfig } from './config/config-schema.js';
-import { isGraphQLError, originalOf, redact, toGraphQLError, typedError, withCode } from './errors.js';
+import { failureOf, redact, toGraphQLError, typedError, withCode } from './errors.js';
 import { createSourceCheck, type SourceStatus } from './health/source-check.js';
-import { instrumentSession } from './observability/instrument-session.js';
+import { createClientMetrics } from './observability/client-metrics.js';
 import { createJsonLog, type LogFn } from './observability/log.js';
 import { createMetrics, type GatewayMetrics } from './observability/metrics.js';
 import { useErrorReporting } from './plugins/use-error-reporting.js';
@@ -36,7 +36,8 @@ export interface GatewayDeps {
   config: GatewayConfig;
   /**
    * The process-wide session cache. Omitted: the gateway makes one from `config.aws`,
-   * `sourceCredentials` and `clientDefaults`, and closes it in `close()`.
+   * `sourceCredentials` and `clientDefaults`, with its retry policy and AWS call metrics on
+   * every client, and closes it in `close()`. A cache given here keeps its own client settings.
    */
   sessions?: SessionCache;
   /** Credentials that call AssumeRole when the gateway makes the cache. @default the SDK default chain */
@@ -91,8 +92,14 @@ function staticProvider(source: Extract<AccountSource, { kind: 'static' }>): Aws
   return async () => identity;
 }
 
-/** Role configurations of every account, made once so the session cache keys stay stable. */
-function createRoleBook(accounts: AccountConfig[]): (account: AccountConfig) => RoleConfig {
+/**
+ * Each account's session, resolved once at start: its role configuration is validated and
+ * keyed by `sessions.prepare`, so a request only looks its session up.
+ */
+function createSessionBook(
+  accounts: AccountConfig[],
+  sessions: SessionCache,
+): (account: AccountConfig) => Session {
   const providers = new Map<string, AwsCredentialIdentityProvider>();
   const fromSource = (source: AccountSource | undefined): Partial<RoleConfig> => {
     if (!source) return {};
@@ -114,21 +121,22 @@ function createRoleBook(accounts: AccountConfig[]): (account: AccountConfig) => 
       },
     };
   };
-  const roles = new Map<string, RoleConfig>();
+  const prepared = new Map<string, () => Session>();
   for (const account of accounts) {
-    roles.set(account.accountId, {
+    const role: RoleConfig = {
       roleArn: account.roleArn,
       roleSessionName: account.sessionName ?? DEFAULT_SESSION_NAME,
       ...(account.externalId ? { externalId: account.externalId } : {}),
       ...(account.durationSeconds ? { durationSeconds: account.durationSeconds } : {}),
       ...fromSource(account.source),
-    });
+    };
+    prepared.set(account.accountId, sessions.prepare(role));
   }
   return (account) => {
-    const role = roles.get(account.accountId);
+    const session = prepared.get(account.accountId);
     // Only configured roles are ever assumed: an unknown account never reaches STS.
-    if (!role) throw new TypeError(`account ${account.accountId} is not configured`);
-    return role;
+    if (!session) throw new TypeError(`account ${account.accountId} is not configured`);
+    return session();
   };
 }
 
@@ -170,24 +178,15 @@ function recordEvent(metrics: GatewayMetrics, log: LogFn, { accountId, roleArn, 
   }
 }
 
-/** What every EC2 and S3 client starts from. */
+/** What every EC2, S3 and STS client of a session starts from. */
 function sessionClientDefaults(
   config: GatewayConfig,
   overrides: Record<string, unknown> | undefined,
 ): Record<string, unknown> {
-  const defaults: Record<string, unknown> = {
+  return {
     ...(config.aws.endpoint ? { endpoint: config.aws.endpoint, forcePathStyle: true } : {}),
     ...overrides,
   };
-  // Unless the caller picked a policy, calls ride out throttling and 5xx bursts. A getter: each
-  // client spreads these defaults, so each gets its own strategy and retry quota.
-  if (!choosesRetry(overrides)) {
-    Object.defineProperty(defaults, 'retryStrategy', {
-      enumerable: true,
-      get: () => createAwsRetryStrategy(),
-    });
-  }
-  return defaults;
 }
 
 /**
@@ -217,6 +216,12 @@ export function createGateway(deps: GatewayDeps): Gateway {
       ...(config.aws.endpoint ? { stsEndpoint: config.aws.endpoint } : {}),
       ...(deps.sourceCredentials ? { sourceCredentials: deps.sourceCredentials } : {}),
       clientDefaults: sessionClientDefaults(config, deps.clientDefaults),
+      // Unless the caller picked a policy, calls ride out throttling and 5xx bursts; each
+      // client gets its own strategy, so its own retry quota.
+      ...(choosesRetry(deps.clientDefaults)
+        ? {}
+        : { clientConfig: () => ({ retryStrategy: createAwsRetryStrategy() }) }),
+      onClient: createClientMetrics(metrics, now),
       ...(deps.refresh ? { refresh: deps.refresh } : {}),
       ...(deps.recoveryProbe !== undefined ? { recoveryProbe: deps.recoveryProbe } : {}),
       // Room for every configured account and its hub role, so a query over all of them never
@@ -225,9 +230,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
       allowShortSessions: config.aws.sandbox?.allowShortSessions === true,
     });
   const unsubscribe = sessions.on((event) => recordEvent(metrics, log, event));
-  const roleOf = createRoleBook(config.accounts);
-  const sessionFor = (account: AccountConfig): Session =>
-    instrumentSession(sessions.get(roleOf(account)), metrics, now);
+  const sessionFor = createSessionBook(config.accounts, sessions);
   const authenticate = createAuthenticator(config.auth, { now });
   const aliases = new Map(config.accounts.map((a) => [a.accountId, a.alias]));
   const maxRegions = Math.max(1, ...config.accounts.map((a) => a.regions.length));
@@ -274,14 +277,11 @@ export function createGateway(deps: GatewayDeps): Gateway {
     maskedErrors: {
       isDev: false,
       maskError(error, message) {
-        const original = originalOf(error);
         // A GraphQL error of its own (validation, armor limits, variables that do not coerce) is
         // shown with a code; one wrapping a typed error is mapped to the typed error's code.
-        if (isGraphQLError(error) && (original === error || isGraphQLError(original))) return withCode(error);
-        const typed = typedError(original);
-        if (typed) {
-          return toGraphQLError(typed, (id) => aliases.get(id), error);
-        }
+        const failure = failureOf(error);
+        if (failure.kind === 'graphql') return withCode(failure.error);
+        if (failure.kind === 'typed') return toGraphQLError(failure, (id) => aliases.get(id), error);
         return maskError(error, message, false);
       },
     },

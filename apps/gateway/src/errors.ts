@@ -1,9 +1,13 @@
+import { CredentialsError } from '@rolegraph/credentials';
+import { AdapterErrorCode, AwsCallError } from '@rolegraph/credentials/aws';
 import { GraphQLError } from 'graphql';
 
 /**
- * Stable `extensions.code` values the gateway itself produces. Errors of the adapters
- * (`AWS_THROTTLED`, ...) and of `@rolegraph/credentials` (`ASSUME_ROLE_REJECTED`, ...) keep
- * their own codes; anything else is masked to `INTERNAL_SERVER_ERROR`.
+ * Stable `extensions.code` values the gateway itself produces. Failed AWS calls
+ * (`AwsCallError`: `AWS_THROTTLED`, ...) and errors of `@rolegraph/credentials`
+ * (`ASSUME_ROLE_REJECTED`, ...) keep their own codes, except that a call refused for the
+ * caller's argument (a cursor) is `BAD_USER_INPUT`; anything else is masked to
+ * `INTERNAL_SERVER_ERROR` (see `failureOf`).
  */
 export const GatewayErrorCode = {
   /** No configured account has this alias or id (only for callers allowed every account). */
@@ -14,12 +18,10 @@ export const GatewayErrorCode = {
   UNAUTHENTICATED: 'UNAUTHENTICATED',
   /** The region is not one of the account's configured regions. */
   REGION_NOT_CONFIGURED: 'REGION_NOT_CONFIGURED',
-  /** A bad argument: page size out of range, malformed cursor, ... */
+  /** A bad argument: page size out of range, malformed or foreign cursor, ... */
   BAD_USER_INPUT: 'BAD_USER_INPUT',
   /** The operation's estimated cost (with account x region fan-out) is above `limits.maxCost`. */
   COST_LIMIT_EXCEEDED: 'COST_LIMIT_EXCEEDED',
-  /** A GetCallerIdentity call failed. */
-  AWS_ERROR: 'AWS_ERROR',
 } as const;
 
 export type GatewayErrorCode = (typeof GatewayErrorCode)[keyof typeof GatewayErrorCode];
@@ -91,13 +93,15 @@ interface TypedFields {
   roleArn?: string | undefined;
 }
 
-const TYPED_ERROR_NAMES = new Set(['Ec2Error', 'S3Error', 'CredentialsError', 'GatewayError']);
-
-/** A typed error of the gateway, an adapter or the credentials package (by name, so dual copies match). */
+/**
+ * A typed error of the gateway, an adapter (any `AwsCallError`) or the credentials package.
+ * By `instanceof`: each of these classes comes from the one copy of its workspace package.
+ */
 export function typedError(error: unknown): (Error & TypedFields) | undefined {
-  if (!(error instanceof Error) || !TYPED_ERROR_NAMES.has(error.name)) return undefined;
-  const fields = error as Error & Partial<TypedFields>;
-  return typeof fields.code === 'string' ? (fields as Error & TypedFields) : undefined;
+  if (error instanceof AwsCallError || error instanceof CredentialsError || error instanceof GatewayError) {
+    return error;
+  }
+  return undefined;
 }
 
 /**
@@ -148,21 +152,58 @@ export function redact(text: string): string {
   return text.replace(KEY_MATERIAL, '[redacted]');
 }
 
+/** What a caller is shown for a failure, decided in one place for masking and reporting alike. */
+export type Failure =
+  /** A typed error of ours, shown with `code` (its own, or `BAD_USER_INPUT` for a refused argument). */
+  | { kind: 'typed'; error: Error & TypedFields; code: string; message: string }
+  /** A GraphQL error graphql-js or yoga made (validation, limits, variables). */
+  | { kind: 'graphql'; error: GraphQLError; code: string }
+  /** Anything else: a bug, masked. */
+  | { kind: 'internal'; code: 'INTERNAL_SERVER_ERROR' };
+
 /**
- * A typed error as the GraphQL error a caller sees: the code, where it happened, the AWS
+ * The one mapping from an error (as a resolver threw it, or wrapped in a GraphQL error) to
+ * what the caller sees: `maskError` renders it, `useErrorReporting` counts and logs its code.
+ *
+ * @example
+ * failureOf(new GatewayError('no', { code: 'FORBIDDEN' })).code; // 'FORBIDDEN'
+ */
+export function failureOf(error: unknown): Failure {
+  const original = originalOf(error);
+  if (isGraphQLError(error) && (original === error || isGraphQLError(original))) {
+    return { kind: 'graphql', error, code: ownErrorCode(error) };
+  }
+  const typed = typedError(original);
+  if (!typed) return { kind: 'internal', code: 'INTERNAL_SERVER_ERROR' };
+  // AWS or the adapter refused one of the caller's arguments (a forged or foreign cursor).
+  if (typed instanceof AwsCallError && (typed.argument || typed.code === AdapterErrorCode.INVALID_ARGUMENT)) {
+    const argument = typed.argument ?? 'an argument';
+    return {
+      kind: 'typed',
+      error: typed,
+      code: GatewayErrorCode.BAD_USER_INPUT,
+      message: `${argument} is not usable here: ${typed.message}`,
+    };
+  }
+  return { kind: 'typed', error: typed, code: typed.code, message: typed.message };
+}
+
+/**
+ * A typed failure as the GraphQL error a caller sees: the code, where it happened, the AWS
  * code and request id when AWS answered, and whether to retry. `aliasOf` turns account
  * ids into the names the caller uses.
  */
 export function toGraphQLError(
-  error: Error & TypedFields,
+  failure: Extract<Failure, { kind: 'typed' }>,
   aliasOf: (accountId: string) => string | undefined,
   wrapper: unknown,
 ): GraphQLError {
+  const { error } = failure;
   const original =
     wrapper instanceof Error && wrapper.name === 'GraphQLError' ? (wrapper as GraphQLError) : undefined;
   const accountId = error.accountId;
   const extensions: ErrorExtensions = {
-    code: error.code,
+    code: failure.code,
     account: error.account ?? (accountId ? (aliasOf(accountId) ?? accountId) : null),
     accountId: accountId ?? null,
     region: error.region ?? null,
@@ -172,7 +213,7 @@ export function toGraphQLError(
   };
   const http =
     error instanceof GatewayError && error.httpStatus ? { http: { status: error.httpStatus } } : {};
-  return new GraphQLError(redact(error.message), {
+  return new GraphQLError(redact(failure.message), {
     ...(original?.nodes ? { nodes: original.nodes } : {}),
     ...(original?.path ? { path: original.path } : {}),
     ...(original?.source ? { source: original.source } : {}),

@@ -1,18 +1,9 @@
 import { getOperationAST } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { isGraphQLError, originalOf, ownErrorCode, redact, typedError } from '../errors.js';
+import { failureOf, originalOf, redact, typedError } from '../errors.js';
 import type { LogFn } from '../observability/log.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import type { GatewayContext } from '../schema/context.js';
-
-/** The `extensions.code` a caller will see for this error. */
-export function codeOf(error: unknown): string {
-  const original = originalOf(error);
-  const typed = typedError(original);
-  if (typed) return typed.code;
-  if (isGraphQLError(original)) return ownErrorCode(original);
-  return 'INTERNAL_SERVER_ERROR';
-}
 
 /**
  * Counts operations and errors by code and logs each error with its request id, account and
@@ -34,7 +25,8 @@ export function useErrorReporting(options: { log: LogFn; metrics: GatewayMetrics
             outcome: errors.length === 0 ? 'ok' : hasData ? 'partial' : 'error',
           });
           for (const error of errors) {
-            const code = codeOf(error);
+            // The code the caller sees: the same `failureOf` that masking uses.
+            const code = failureOf(error).code;
             metrics.graphqlErrors.inc({ code });
             const cause = originalOf(error);
             const original = cause instanceof Error ? cause : error;

@@ -1,3 +1,4 @@
+import type { Page } from '@rolegraph/credentials/aws';
 import type { LimitsConfig } from '../config/config-schema.js';
 import { GatewayError, GatewayErrorCode } from '../errors.js';
 
@@ -14,34 +15,32 @@ export interface Connection<T> {
 }
 
 /**
- * Where a page starts: region index `r` (for listings over several regions), the adapter's
- * cursor `a` of the page the position is in (null: the first page), and `s` items into it.
- * Edge cursors point into the middle of adapter pages, so they carry the offset.
+ * Where a listing continues: region index `r` (for listings over several regions) and the
+ * adapter's own cursor `c` there (null: the region's first page). The gateway adds only the
+ * region; the adapter's cursor is opaque to it and checked by the adapter.
  */
 export interface Position {
   r: number;
-  a: string | null;
-  s: number;
+  c: string | null;
 }
 
 export function encodeCursor(position: Position): string {
-  return Buffer.from(JSON.stringify([position.r, position.a, position.s])).toString('base64url');
+  return Buffer.from(JSON.stringify([position.r, position.c])).toString('base64url');
 }
 
+/** The position a cursor stands for: `BAD_USER_INPUT` for anything the gateway did not make. */
 export function decodeCursor(cursor: string | null | undefined): Position {
-  if (cursor === null || cursor === undefined) return { r: 0, a: null, s: 0 };
+  if (cursor === null || cursor === undefined) return { r: 0, c: null };
   try {
     const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
     if (
       Array.isArray(value) &&
-      value.length === 3 &&
+      value.length === 2 &&
       Number.isInteger(value[0]) &&
       value[0] >= 0 &&
-      (value[1] === null || typeof value[1] === 'string') &&
-      Number.isInteger(value[2]) &&
-      value[2] >= 0
+      (value[1] === null || (typeof value[1] === 'string' && value[1].length > 0))
     ) {
-      return { r: value[0], a: value[1], s: value[2] };
+      return { r: value[0], c: value[1] };
     }
   } catch {
     // Falls through to the error below.
@@ -62,19 +61,13 @@ export function pageSize(first: number | null | undefined, limits: LimitsConfig)
   return first;
 }
 
-/** One adapter page as the listing functions return it. */
-export interface AdapterPage<T> {
-  items: T[];
-  endCursor: string | null;
-  hasNextPage: boolean;
-}
-
 /**
- * Walks adapter pages (one per region, in order) into one connection of at most `first`
- * items. A region with more pages ends the connection there, so order is kept.
+ * Walks adapter pages (one per region, in order, each of at most `first` items) into one
+ * connection of at most `first` items. Every edge's cursor is the adapter's cursor of its item
+ * plus the region; a region with more pages ends the connection there, so order is kept.
  */
 export function connectionFromPages<T, N>(options: {
-  pages: Array<{ r: number; after: string | null; skip: number; page: AdapterPage<T> }>;
+  pages: Array<{ r: number; page: Page<T> }>;
   first: number;
   toNode: (item: T) => N;
   lastRegion: number;
@@ -82,26 +75,23 @@ export function connectionFromPages<T, N>(options: {
   const edges: Connection<N>['edges'] = [];
   let endCursor: string | null = null;
   let hasNextPage = false;
-  outer: for (const { r, after, skip, page } of options.pages) {
-    const items = page.items.slice(skip);
-    for (let i = 0; i < items.length; i++) {
+  outer: for (const { r, page } of options.pages) {
+    for (const [i, item] of page.items.entries()) {
       if (edges.length === options.first) {
         hasNextPage = true;
         break outer;
       }
-      const item = items[i] as T;
-      const position = { r, a: after, s: skip + i + 1 };
-      const cursor = encodeCursor(position);
+      const cursor = encodeCursor({ r, c: page.cursors[i] ?? null });
       edges.push({ cursor, node: options.toNode(item) });
       endCursor = cursor;
     }
     // The whole page was used: continue at the adapter's next page, or the next region.
     if (page.hasNextPage && page.endCursor !== null) {
-      endCursor = encodeCursor({ r, a: page.endCursor, s: 0 });
+      endCursor = encodeCursor({ r, c: page.endCursor });
       hasNextPage = true;
       break;
     }
-    if (r < options.lastRegion) endCursor = encodeCursor({ r: r + 1, a: null, s: 0 });
+    if (r < options.lastRegion) endCursor = encodeCursor({ r: r + 1, c: null });
     if (edges.length === options.first) {
       hasNextPage = r < options.lastRegion && options.pages.some((p) => p.r > r && p.page.items.length > 0);
       if (!hasNextPage) endCursor = edges.at(-1)?.cursor ?? endCursor;

@@ -1,5 +1,4 @@
-import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { awsErrorCode, awsRequestId, isRecoverableError } from '@rolegraph/credentials';
+import { callAws } from '@rolegraph/credentials/aws';
 import type { Instance, InstanceFilter, InstanceState, SecurityGroup, Tag, Volume } from '@rolegraph/ec2';
 import type {
   Bucket,
@@ -9,15 +8,8 @@ import type {
   S3Object,
 } from '@rolegraph/s3';
 import { GraphQLError, type GraphQLResolveInfo, GraphQLScalarType, Kind } from 'graphql';
-import { GatewayError, GatewayErrorCode, typedError } from '../errors.js';
-import {
-  type AdapterPage,
-  type Connection,
-  connectionFromPages,
-  decodeCursor,
-  encodeCursor,
-  pageSize,
-} from './connection.js';
+import { GatewayError, GatewayErrorCode } from '../errors.js';
+import { type Connection, connectionFromPages, decodeCursor, pageSize } from './connection.js';
 import type { AccountScope, GatewayContext } from './context.js';
 
 /** A resolver with typed parent, arguments and result. */
@@ -161,13 +153,11 @@ async function listInstances(scope: AccountScope, args: InstancesArgs, context: 
   const loaders = scope.ec2();
   const pages = await Promise.all(
     regions.slice(start.r).map(async (region, i) => {
-      const r = start.r + i;
-      const after = i === 0 ? start.a : null;
-      const skip = i === 0 ? start.s : 0;
-      const page: AdapterPage<Instance> = await scope.run(() =>
-        loaders.listInstances({ region, ...(filter ? { filter } : {}), first: first + skip, after }),
+      const after = i === 0 ? start.c : null;
+      const page = await scope.run(() =>
+        loaders.listInstances({ region, ...(filter ? { filter } : {}), first, after }),
       );
-      return { r, after, skip, page };
+      return { r: start.r + i, page };
     }),
   );
   return connectionFromPages({
@@ -176,6 +166,15 @@ async function listInstances(scope: AccountScope, args: InstancesArgs, context: 
     lastRegion: regions.length - 1,
     toNode: (instance: Instance): InstanceNode => ({ ...instance, scope }),
   });
+}
+
+/** The adapter cursor of a listing that is not per region (buckets, objects). */
+function singleListingStart(after: string | null | undefined): string | null {
+  const start = decodeCursor(after);
+  if (start.r !== 0) {
+    throw new GatewayError('after belongs to another listing', { code: GatewayErrorCode.BAD_USER_INPUT });
+  }
+  return start.c;
 }
 
 async function findInstance(scope: AccountScope, args: InstanceArgs): Promise<InstanceNode | null> {
@@ -194,11 +193,11 @@ async function findInstance(scope: AccountScope, args: InstanceArgs): Promise<In
 
 async function listBuckets(scope: AccountScope, args: PageArgs, context: GatewayContext) {
   const first = pageSize(args.first, context.config.limits);
-  const start = decodeCursor(args.after);
+  const start = singleListingStart(args.after);
   const loaders = scope.s3();
-  const page = await scope.run(() => loaders.listBuckets({ first: first + start.s, after: start.a }));
+  const page = await scope.run(() => loaders.listBuckets({ first, after: start }));
   return connectionFromPages({
-    pages: [{ r: 0, after: start.a, skip: start.s, page }],
+    pages: [{ r: 0, page }],
     first,
     lastRegion: 0,
     toNode: (bucket: Bucket): BucketNode => ({ ...bucket, scope }),
@@ -222,20 +221,6 @@ function settle<T>(values: Array<T | null | Error>): T[] {
   const failure = values.find((v): v is Error => v instanceof Error);
   if (failure) throw failure;
   return values.filter((v): v is T => v !== null && !(v instanceof Error));
-}
-
-function callerIdentityError(error: unknown, scope: AccountScope, region: string): Error {
-  if (typedError(error)) return error as Error;
-  return new GatewayError(`GetCallerIdentity failed for account ${scope.config.alias}`, {
-    code: GatewayErrorCode.AWS_ERROR,
-    account: scope.config.alias,
-    accountId: scope.config.accountId,
-    region,
-    awsCode: awsErrorCode(error),
-    requestId: awsRequestId(error),
-    retryable: isRecoverableError(error),
-    cause: error,
-  });
 }
 
 /**
@@ -280,15 +265,14 @@ export const resolvers: GatewayResolvers = {
   AccountStatus: {
     callerIdentity: (scope, _args, context) => {
       const region = context.config.aws.stsRegion;
-      return scope.run(async () => {
-        try {
-          const sts = scope.session().client(STSClient, region);
-          const out = await sts.send(new GetCallerIdentityCommand({}), { abortSignal: context.signal });
-          return { account: out.Account ?? '', arn: out.Arn ?? '', userId: out.UserId ?? '' };
-        } catch (error) {
-          throw callerIdentityError(error, scope, region);
-        }
-      });
+      const session = scope.session();
+      return scope.run(() =>
+        callAws(
+          { session, service: 'sts', region, signal: context.signal },
+          'GetCallerIdentity',
+          (abortSignal) => session.callerIdentity({ region, ...(abortSignal ? { abortSignal } : {}) }),
+        ),
+      );
     },
     credentialState: async (scope) => {
       await scope.credentialsSettled();
@@ -354,19 +338,19 @@ export const resolvers: GatewayResolvers = {
     },
     objects: async (node, args, context) => {
       const first = pageSize(args.first, context.config.limits);
-      const start = decodeCursor(args.after);
+      const start = singleListingStart(args.after);
       const loaders = node.scope.s3();
       const page = await node.scope.run(() =>
         loaders.listObjects({
           bucket: node.name,
           ...(args.prefix ? { prefix: args.prefix } : {}),
           ...(args.delimiter ? { delimiter: args.delimiter } : {}),
-          first: first + start.s,
-          after: start.a,
+          first,
+          after: start,
         }),
       );
       const connection = connectionFromPages({
-        pages: [{ r: 0, after: start.a, skip: start.s, page }],
+        pages: [{ r: 0, page }],
         first,
         lastRegion: 0,
         toNode: (object: S3Object) => object,
@@ -375,5 +359,3 @@ export const resolvers: GatewayResolvers = {
     },
   },
 };
-
-export { encodeCursor };

@@ -1,9 +1,9 @@
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CSRF, gql, type Harness, startHarness } from '../test/helpers.js';
-import { hashApiKey } from './auth/authenticate.js';
-import { parseConfig } from './config/load-config.js';
-import { createGateway } from './create-gateway.js';
+import { hashApiKey } from '../src/auth/authenticate.js';
+import { parseConfig } from '../src/config/load-config.js';
+import { createGateway } from '../src/create-gateway.js';
+import { CSRF, gql, type Harness, startHarness } from './helpers.js';
 
 // In-process tests: gateway.fetch() with the demo fixture of a real sandbox behind it.
 
