@@ -156,6 +156,17 @@ describe('no credential the sandbox issued ever leaves the gateway', () => {
       headers: as(ALL_KEY),
     });
     sb.clearFaults();
+    // An AWS code no table knows, with a status that names no kind: AWS_ERROR.
+    sb.setFault({
+      service: 'sts',
+      operation: 'GetCallerIdentity',
+      error: { code: 'SomethingOdd', status: 409 },
+    });
+    await send({
+      query: '{ account(account: "prod") { status { callerIdentity { arn } } } }',
+      headers: as(ALL_KEY),
+    });
+    sb.clearFaults();
     // Expired credentials: only Date moves (the gateway, the SDK signer and the sandbox share it).
     vi.useFakeTimers({ toFake: ['Date'], shouldAdvanceTime: true });
     try {
