@@ -1,10 +1,7 @@
 import {
   DescribeInstancesCommand,
-  type DescribeInstancesRequest,
   DescribeSecurityGroupsCommand,
-  type DescribeSecurityGroupsRequest,
   DescribeVolumesCommand,
-  type DescribeVolumesRequest,
   EC2Client,
   type Instance as SdkInstance,
   type SecurityGroup as SdkSecurityGroup,
@@ -37,11 +34,13 @@ interface RegionalResource<R, T> {
   idPattern: RegExp;
   /** Codes meaning "one of these ids does not exist": retry the chunk with the filter. */
   missingIdCodes: ReadonlySet<string>;
-  describe(
-    client: EC2Client,
-    request: DescribeRequest,
-    signal: AbortSignal | undefined,
-  ): Promise<DescribePage<R>>;
+  /** The id parameter of the call, and the filter that matches the same ids. */
+  idParameter: string;
+  idFilter: string;
+  /** The most results one filtered page may ask for. */
+  maxResults: number;
+  /** Send the Describe call with `input` and pick out the page. */
+  send(client: EC2Client, input: object, signal: AbortSignal | undefined): Promise<DescribePage<R>>;
   idOf(raw: R): string | undefined;
   map(raw: R, origin: Origin): T;
 }
@@ -69,30 +68,18 @@ export const SECURITY_GROUP_ID_PATTERN = /^sg-[0-9a-f]{8}([0-9a-f]{9})?$/;
  */
 export const VOLUME_ID_PATTERN = /^vol-[0-9a-f]{8}([0-9a-f]{9})?$/;
 
-const byIdFilter = (name: string, request: DescribeRequest, maxResults: number) =>
-  request.kind === 'ids'
-    ? undefined
-    : {
-        Filters: [{ Name: name, Values: request.ids }],
-        MaxResults: maxResults,
-        NextToken: request.nextToken,
-      };
-
 const instanceResource: RegionalResource<SdkInstance, Instance> = {
   operation: 'DescribeInstances',
   idPattern: INSTANCE_ID_PATTERN,
   missingIdCodes: new Set(['InvalidInstanceID.NotFound', 'InvalidInstanceID.Malformed']),
-  async describe(client, request, signal) {
-    const input: DescribeInstancesRequest = byIdFilter('instance-id', request, 1000) ?? {
-      InstanceIds: request.ids,
-      NextToken: request.nextToken,
-    };
-    const output = await client.send(new DescribeInstancesCommand(input), { abortSignal: signal });
-    return {
-      items: (output.Reservations ?? []).flatMap((r) => r.Instances ?? []),
-      nextToken: output.NextToken,
-    };
-  },
+  idParameter: 'InstanceIds',
+  idFilter: 'instance-id',
+  maxResults: 1000,
+  send: (client, input, abortSignal) =>
+    client.send(new DescribeInstancesCommand(input), { abortSignal }).then((out) => ({
+      items: (out.Reservations ?? []).flatMap((r) => r.Instances ?? []),
+      nextToken: out.NextToken,
+    })),
   idOf: (raw) => raw.InstanceId,
   map: toInstance,
 };
@@ -105,14 +92,13 @@ const securityGroupResource: RegionalResource<SdkSecurityGroup, SecurityGroup> =
     'InvalidGroupId.Malformed',
     'InvalidSecurityGroupID.NotFound',
   ]),
-  async describe(client, request, signal) {
-    const input: DescribeSecurityGroupsRequest = byIdFilter('group-id', request, 1000) ?? {
-      GroupIds: request.ids,
-      NextToken: request.nextToken,
-    };
-    const output = await client.send(new DescribeSecurityGroupsCommand(input), { abortSignal: signal });
-    return { items: output.SecurityGroups ?? [], nextToken: output.NextToken };
-  },
+  idParameter: 'GroupIds',
+  idFilter: 'group-id',
+  maxResults: 1000,
+  send: (client, input, abortSignal) =>
+    client
+      .send(new DescribeSecurityGroupsCommand(input), { abortSignal })
+      .then((out) => ({ items: out.SecurityGroups ?? [], nextToken: out.NextToken })),
   idOf: (raw) => raw.GroupId,
   map: toSecurityGroup,
 };
@@ -121,18 +107,30 @@ const volumeResource: RegionalResource<SdkVolume, Volume> = {
   operation: 'DescribeVolumes',
   idPattern: VOLUME_ID_PATTERN,
   missingIdCodes: new Set(['InvalidVolume.NotFound', 'InvalidVolumeID.Malformed']),
-  async describe(client, request, signal) {
-    // DescribeVolumes pages at most 500 (the others 1000).
-    const input: DescribeVolumesRequest = byIdFilter('volume-id', request, 500) ?? {
-      VolumeIds: request.ids,
-      NextToken: request.nextToken,
-    };
-    const output = await client.send(new DescribeVolumesCommand(input), { abortSignal: signal });
-    return { items: output.Volumes ?? [], nextToken: output.NextToken };
-  },
+  idParameter: 'VolumeIds',
+  idFilter: 'volume-id',
+  // DescribeVolumes pages at most 500 (the others 1000).
+  maxResults: 500,
+  send: (client, input, abortSignal) =>
+    client
+      .send(new DescribeVolumesCommand(input), { abortSignal })
+      .then((out) => ({ items: out.Volumes ?? [], nextToken: out.NextToken })),
   idOf: (raw) => raw.VolumeId,
   map: toVolume,
 };
+
+/** The Describe input of one request, in the id form or the filter form. */
+function describeInput(
+  resource: Pick<RegionalResource<unknown, unknown>, 'idParameter' | 'idFilter' | 'maxResults'>,
+  request: DescribeRequest,
+): object {
+  if (request.kind === 'ids') return { [resource.idParameter]: request.ids, NextToken: request.nextToken };
+  return {
+    Filters: [{ Name: resource.idFilter, Values: request.ids }],
+    MaxResults: resource.maxResults,
+    NextToken: request.nextToken,
+  };
+}
 
 /**
  * DataLoader cache key of a regional id.
@@ -158,9 +156,9 @@ async function collect<R, T>(
   const items: R[] = [];
   let nextToken: string | undefined;
   do {
-    const request: DescribeRequest = { kind, ids, nextToken };
+    const input = describeInput(resource, { kind, ids, nextToken });
     const page = await callAws(callContext(ctx, region), resource.operation, (signal) =>
-      resource.describe(ctx.session.client(EC2Client, region), request, signal),
+      resource.send(ctx.session.client(EC2Client, region), input, signal),
     );
     items.push(...page.items);
     nextToken = page.nextToken;

@@ -53,71 +53,67 @@ const tagsConfig: BucketConfig<Tag[]> = {
   operation: 'GetBucketTagging',
   notConfiguredCode: 'NoSuchTagSet',
   whenNotConfigured: [],
-  async read(client, bucket, signal) {
-    const output = await client.send(new GetBucketTaggingCommand({ Bucket: bucket }), {
-      abortSignal: signal,
-    });
-    return (output.TagSet ?? [])
-      .flatMap((t) => (t.Key === undefined ? [] : [{ key: t.Key, value: t.Value ?? '' }]))
-      .sort(byKey);
-  },
+  read: (client, Bucket, abortSignal) =>
+    client.send(new GetBucketTaggingCommand({ Bucket }), { abortSignal }).then((out) => {
+      return (out.TagSet ?? [])
+        .flatMap((t) => (t.Key === undefined ? [] : [{ key: t.Key, value: t.Value ?? '' }]))
+        .sort(byKey);
+    }),
 };
 
 const encryptionConfig: BucketConfig<BucketEncryption | null> = {
   operation: 'GetBucketEncryption',
   notConfiguredCode: 'ServerSideEncryptionConfigurationNotFoundError',
   whenNotConfigured: null,
-  async read(client, bucket, signal) {
-    const output = await client.send(new GetBucketEncryptionCommand({ Bucket: bucket }), {
-      abortSignal: signal,
-    });
-    const rule = output.ServerSideEncryptionConfiguration?.Rules?.[0];
-    const byDefault = rule?.ApplyServerSideEncryptionByDefault;
-    if (!rule || !byDefault?.SSEAlgorithm) return null;
-    return {
-      algorithm: byDefault.SSEAlgorithm,
-      kmsKeyId: byDefault.KMSMasterKeyID ?? null,
-      bucketKeyEnabled: rule.BucketKeyEnabled ?? false,
-    };
-  },
+  read: (client, Bucket, abortSignal) =>
+    client.send(new GetBucketEncryptionCommand({ Bucket }), { abortSignal }).then((out) => {
+      const rule = out.ServerSideEncryptionConfiguration?.Rules?.[0];
+      const byDefault = rule?.ApplyServerSideEncryptionByDefault;
+      if (!rule || !byDefault?.SSEAlgorithm) return null;
+      return {
+        algorithm: byDefault.SSEAlgorithm,
+        kmsKeyId: byDefault.KMSMasterKeyID ?? null,
+        bucketKeyEnabled: rule.BucketKeyEnabled ?? false,
+      };
+    }),
 };
 
 const publicAccessBlockConfig: BucketConfig<PublicAccessBlock | null> = {
   operation: 'GetPublicAccessBlock',
   notConfiguredCode: 'NoSuchPublicAccessBlockConfiguration',
   whenNotConfigured: null,
-  async read(client, bucket, signal) {
-    const output = await client.send(new GetPublicAccessBlockCommand({ Bucket: bucket }), {
-      abortSignal: signal,
-    });
-    const c = output.PublicAccessBlockConfiguration;
-    if (!c) return null;
-    return {
-      blockPublicAcls: c.BlockPublicAcls ?? false,
-      ignorePublicAcls: c.IgnorePublicAcls ?? false,
-      blockPublicPolicy: c.BlockPublicPolicy ?? false,
-      restrictPublicBuckets: c.RestrictPublicBuckets ?? false,
-    };
-  },
+  read: (client, Bucket, abortSignal) =>
+    client.send(new GetPublicAccessBlockCommand({ Bucket }), { abortSignal }).then((out) => {
+      const c = out.PublicAccessBlockConfiguration;
+      if (!c) return null;
+      return {
+        blockPublicAcls: c.BlockPublicAcls ?? false,
+        ignorePublicAcls: c.IgnorePublicAcls ?? false,
+        blockPublicPolicy: c.BlockPublicPolicy ?? false,
+        restrictPublicBuckets: c.RestrictPublicBuckets ?? false,
+      };
+    }),
 };
 
 const policyStatusConfig: BucketConfig<BucketPolicyStatus | null> = {
   operation: 'GetBucketPolicyStatus',
   notConfiguredCode: 'NoSuchBucketPolicy',
   whenNotConfigured: null,
-  async read(client, bucket, signal) {
-    const output = await client.send(new GetBucketPolicyStatusCommand({ Bucket: bucket }), {
-      abortSignal: signal,
-    });
-    return output.PolicyStatus ? { isPublic: output.PolicyStatus.IsPublic ?? false } : null;
-  },
+  read: (client, Bucket, abortSignal) =>
+    client.send(new GetBucketPolicyStatusCommand({ Bucket }), { abortSignal }).then((out) => {
+      return out.PolicyStatus ? { isPublic: out.PolicyStatus.IsPublic ?? false } : null;
+    }),
 };
 
 /** The per-bucket configuration loaders of one request. */
 export interface BucketLoaders {
+  /** `[]` when the bucket has no tag set. */
   tags: DataLoader<string, Tag[], string>;
+  /** `null` when the bucket has no default encryption configuration. */
   encryption: DataLoader<string, BucketEncryption | null, string>;
+  /** `null` when the bucket has no public access block. */
   publicAccessBlock: DataLoader<string, PublicAccessBlock | null, string>;
+  /** `null` when the bucket has no policy. */
   policyStatus: DataLoader<string, BucketPolicyStatus | null, string>;
 }
 

@@ -1,20 +1,12 @@
 import type { Session } from '@rolegraph/credentials';
 import type DataLoader from 'dataloader';
 import pLimit from 'p-limit';
-import { createBucketLoaders } from './bucket-loaders.js';
+import { type BucketLoaders, createBucketLoaders } from './bucket-loaders.js';
 import { createBucketRegionLoader } from './bucket-region.js';
 import type { LoaderContext } from './context.js';
 import { type ListBucketsArgs, listBuckets } from './list-buckets.js';
 import { type ListObjectsArgs, listObjects } from './list-objects.js';
-import type {
-  Bucket,
-  BucketEncryption,
-  BucketPolicyStatus,
-  ObjectPage,
-  Page,
-  PublicAccessBlock,
-  Tag,
-} from './types.js';
+import type { Bucket, ObjectPage, Page } from './types.js';
 
 export interface S3LoadersOptions {
   /** The assumed-role session whose clients make every call. */
@@ -35,19 +27,11 @@ export interface S3LoadersOptions {
 }
 
 /** The S3 loaders of one request. Build a new set per request: they cache what they load. */
-export interface S3Loaders {
+export interface S3Loaders extends BucketLoaders {
   /** One page of the account's buckets; primes `region` with each bucket's `BucketRegion`. */
   listBuckets(args?: ListBucketsArgs): Promise<Page<Bucket>>;
   /** Bucket name → region. */
   region: DataLoader<string, string, string>;
-  /** `[]` when the bucket has no tag set. */
-  tags: DataLoader<string, Tag[], string>;
-  /** `null` when the bucket has no default encryption configuration. */
-  encryption: DataLoader<string, BucketEncryption | null, string>;
-  /** `null` when the bucket has no public access block. */
-  publicAccessBlock: DataLoader<string, PublicAccessBlock | null, string>;
-  /** `null` when the bucket has no policy. */
-  policyStatus: DataLoader<string, BucketPolicyStatus | null, string>;
   listObjects(args: ListObjectsArgs): Promise<ObjectPage>;
 }
 

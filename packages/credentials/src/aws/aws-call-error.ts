@@ -35,32 +35,29 @@ export interface AwsCallErrorOptions extends AwsCallSite {
  */
 export class AwsCallError extends Error {
   override readonly name: string = 'AwsCallError';
-  readonly code: AdapterErrorCode;
-  readonly service: string;
-  readonly operation: string;
-  readonly accountId: string;
-  readonly region: string;
+  declare readonly code: AdapterErrorCode;
+  declare readonly service: string;
+  declare readonly operation: string;
+  declare readonly accountId: string;
+  declare readonly region: string;
   /** The AWS error code (`UnauthorizedOperation`, `RequestLimitExceeded`, ...), if AWS answered. */
-  readonly awsCode: string | undefined;
-  readonly requestId: string | undefined;
+  declare readonly awsCode: string | undefined;
+  declare readonly requestId: string | undefined;
   /** Whether trying again later may succeed. */
-  readonly retryable: boolean;
+  declare readonly retryable: boolean;
   /** With `CREDENTIALS_UNAVAILABLE`: the code of the `CredentialsError` behind it. */
-  readonly credentialsCode: string | undefined;
+  declare readonly credentialsCode: string | undefined;
   /** The caller's argument the failure is about, if one is to blame (`after`). */
-  readonly argument: string | undefined;
+  declare readonly argument: string | undefined;
 
   constructor(message: string, options: AwsCallErrorOptions) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.code = options.code;
-    this.service = options.service;
-    this.operation = options.operation;
-    this.accountId = options.accountId;
-    this.region = options.region;
-    this.awsCode = options.awsCode;
-    this.requestId = options.requestId;
-    this.retryable = options.retryable;
-    this.credentialsCode = options.credentialsCode;
-    this.argument = options.argument;
+    const { cause, ...fields } = options;
+    super(message, cause === undefined ? undefined : { cause });
+    // Every field is there, `undefined` when not given, so errors compare and log alike.
+    Object.assign(
+      this,
+      { awsCode: undefined, requestId: undefined, credentialsCode: undefined, argument: undefined },
+      fields,
+    );
   }
 }
