@@ -1,111 +1,18 @@
 import { callAws } from '@rolegraph/credentials/aws';
-import type { Instance, InstanceFilter, InstanceState, SecurityGroup, Tag, Volume } from '@rolegraph/ec2';
-import type {
-  Bucket,
-  BucketEncryption,
-  BucketPolicyStatus,
-  PublicAccessBlock,
-  S3Object,
-} from '@rolegraph/s3';
-import { GraphQLError, type GraphQLResolveInfo, GraphQLScalarType, Kind } from 'graphql';
+import type { Instance, InstanceFilter } from '@rolegraph/ec2';
+import type { Bucket, S3Loaders, S3Object } from '@rolegraph/s3';
+import { GraphQLError, GraphQLScalarType, Kind } from 'graphql';
 import { GatewayError, GatewayErrorCode } from '../errors.js';
-import { type Connection, connectionFromPages, decodeCursor, pageSize } from './connection.js';
+import { connectionFromPages, decodeCursor, pageSize } from './connection.js';
 import type { AccountScope, GatewayContext } from './context.js';
-
-/** A resolver with typed parent, arguments and result. */
-export type Resolver<Parent, Args, Result> = (
-  parent: Parent,
-  args: Args,
-  context: GatewayContext,
-  info: GraphQLResolveInfo,
-) => Result | Promise<Result>;
-
-/** An instance and the account it was read with, so nested fields use the same loaders. */
-export type InstanceNode = Instance & { scope: AccountScope };
-export type BucketNode = Bucket & { scope: AccountScope };
-export interface CallerIdentity {
-  account: string;
-  arn: string;
-  userId: string;
-}
-interface CredentialErrorView {
-  code: string;
-  message: string;
-  at: Date;
-  recoverable: boolean;
-}
-
-type Empty = Record<string, never>;
-interface PageArgs {
-  first?: number | null;
-  after?: string | null;
-}
-interface InstancesArgs extends PageArgs {
-  region?: string | null;
-  filter?: InstanceFilterInput | null;
-}
-interface InstanceFilterInput {
-  ids?: string[] | null;
-  states?: InstanceState[] | null;
-  types?: string[] | null;
-  vpcIds?: string[] | null;
-  tags?: Array<{ key: string; values?: string[] | null }> | null;
-}
-interface InstanceArgs {
-  region?: string | null;
-  id: string;
-}
-interface ObjectsArgs extends PageArgs {
-  prefix?: string | null;
-  delimiter?: string | null;
-}
-type WithAccount<A> = A & { account: string };
-
-/** Every resolver of the schema, typed by hand against the SDL in `type-defs.ts`. */
-export type GatewayResolvers = {
-  DateTime: GraphQLScalarType;
-  InstanceState: Record<string, InstanceState>;
-  CredentialState: Record<string, string>;
-  Query: {
-    accounts: Resolver<unknown, { aliases?: string[] | null }, Array<AccountScope | Error>>;
-    account: Resolver<unknown, { account: string }, AccountScope>;
-    instances: Resolver<unknown, WithAccount<InstancesArgs>, Connection<InstanceNode>>;
-    instance: Resolver<unknown, WithAccount<InstanceArgs>, InstanceNode | null>;
-    buckets: Resolver<unknown, WithAccount<PageArgs>, Connection<BucketNode>>;
-    bucket: Resolver<unknown, { account: string; name: string }, BucketNode | null>;
-  };
-  Account: {
-    alias: Resolver<AccountScope, Empty, string>;
-    accountId: Resolver<AccountScope, Empty, string>;
-    regions: Resolver<AccountScope, Empty, string[]>;
-    status: Resolver<AccountScope, Empty, AccountScope>;
-    instances: Resolver<AccountScope, InstancesArgs, Connection<InstanceNode>>;
-    instance: Resolver<AccountScope, InstanceArgs, InstanceNode | null>;
-    buckets: Resolver<AccountScope, PageArgs, Connection<BucketNode>>;
-    bucket: Resolver<AccountScope, { name: string }, BucketNode | null>;
-  };
-  AccountStatus: {
-    callerIdentity: Resolver<AccountScope, Empty, CallerIdentity>;
-    credentialState: Resolver<AccountScope, Empty, string>;
-    credentialExpiry: Resolver<AccountScope, Empty, Date | null>;
-    lastRefresh: Resolver<AccountScope, Empty, Date | null>;
-    lastError: Resolver<AccountScope, Empty, CredentialErrorView | null>;
-  };
-  Instance: {
-    account: Resolver<InstanceNode, Empty, string>;
-    securityGroups: Resolver<InstanceNode, Empty, SecurityGroup[]>;
-    volumes: Resolver<InstanceNode, Empty, Volume[]>;
-  };
-  Bucket: {
-    account: Resolver<BucketNode, Empty, string>;
-    region: Resolver<BucketNode, Empty, string>;
-    tags: Resolver<BucketNode, Empty, Tag[]>;
-    encryption: Resolver<BucketNode, Empty, BucketEncryption | null>;
-    publicAccessBlock: Resolver<BucketNode, Empty, PublicAccessBlock | null>;
-    policyStatus: Resolver<BucketNode, Empty, BucketPolicyStatus | null>;
-    objects: Resolver<BucketNode, ObjectsArgs, Connection<S3Object> & { commonPrefixes: string[] }>;
-  };
-};
+import type { BucketNode, InstanceNode } from './models.js';
+import type {
+  AccountBucketsArgs,
+  AccountInstanceArgs,
+  AccountInstancesArgs,
+  InstanceFilter as InstanceFilterInput,
+  Resolvers,
+} from './resolver-types.generated.js';
 
 export const DateTimeScalar = new GraphQLScalarType<Date | null, string>({
   name: 'DateTime',
@@ -142,7 +49,7 @@ function toFilter(input: InstanceFilterInput | null | undefined): InstanceFilter
 }
 
 /** Instances over one region or every configured region, as one connection. */
-async function listInstances(scope: AccountScope, args: InstancesArgs, context: GatewayContext) {
+async function listInstances(scope: AccountScope, args: AccountInstancesArgs, context: GatewayContext) {
   const first = pageSize(args.first, context.config.limits);
   const regions = args.region ? [scope.checkRegion(args.region)] : scope.config.regions;
   const start = decodeCursor(args.after);
@@ -177,7 +84,7 @@ function singleListingStart(after: string | null | undefined): string | null {
   return start.c;
 }
 
-async function findInstance(scope: AccountScope, args: InstanceArgs): Promise<InstanceNode | null> {
+async function findInstance(scope: AccountScope, args: AccountInstanceArgs): Promise<InstanceNode | null> {
   const regions = args.region ? [scope.checkRegion(args.region)] : scope.config.regions;
   const loaders = scope.ec2();
   const results = await Promise.allSettled(
@@ -191,7 +98,7 @@ async function findInstance(scope: AccountScope, args: InstanceArgs): Promise<In
   return null;
 }
 
-async function listBuckets(scope: AccountScope, args: PageArgs, context: GatewayContext) {
+async function listBuckets(scope: AccountScope, args: AccountBucketsArgs, context: GatewayContext) {
   const first = pageSize(args.first, context.config.limits);
   const start = singleListingStart(args.after);
   const loaders = scope.s3();
@@ -216,6 +123,15 @@ async function findBucket(scope: AccountScope, name: string): Promise<BucketNode
   }
 }
 
+/** One per-bucket configuration, through the request's S3 loaders under the account's cap. */
+function bucketConfig<T>(
+  node: BucketNode,
+  pick: (s3: S3Loaders) => { load(bucket: string): Promise<T> },
+): Promise<T> {
+  const loader = pick(node.scope.s3());
+  return node.scope.run(() => loader.load(node.name));
+}
+
 /** Throws the first failure of a `loadMany`, else the found values (missing ones dropped). */
 function settle<T>(values: Array<T | null | Error>): T[] {
   const failure = values.find((v): v is Error => v instanceof Error);
@@ -227,7 +143,7 @@ function settle<T>(values: Array<T | null | Error>): T[] {
  * The resolvers. Root fields and `Account` fields take the same paths, so a query over one
  * account and over many costs the same AWS calls per account.
  */
-export const resolvers: GatewayResolvers = {
+export const resolvers: Resolvers = {
   DateTime: DateTimeScalar,
   InstanceState: {
     PENDING: 'pending',
@@ -245,7 +161,9 @@ export const resolvers: GatewayResolvers = {
     EXPIRED: 'expired',
   },
   Query: {
-    accounts: (_root, args, context) => context.accounts.list(args.aliases),
+    // graphql-js answers an Error in a list as null plus an error at that index; the
+    // generated list type has no room for it.
+    accounts: (_root, args, context) => context.accounts.list(args.aliases) as AccountScope[],
     account: (_root, args, context) => context.accounts.get(args.account),
     instances: (_root, args, context) => listInstances(context.accounts.get(args.account), args, context),
     instance: (_root, args, context) => findInstance(context.accounts.get(args.account), args),
@@ -320,22 +238,10 @@ export const resolvers: GatewayResolvers = {
       const loaders = node.scope.s3();
       return node.scope.run(() => loaders.region.load(node.name));
     },
-    tags: (node) => {
-      const loaders = node.scope.s3();
-      return node.scope.run(() => loaders.tags.load(node.name));
-    },
-    encryption: (node) => {
-      const loaders = node.scope.s3();
-      return node.scope.run(() => loaders.encryption.load(node.name));
-    },
-    publicAccessBlock: (node) => {
-      const loaders = node.scope.s3();
-      return node.scope.run(() => loaders.publicAccessBlock.load(node.name));
-    },
-    policyStatus: (node) => {
-      const loaders = node.scope.s3();
-      return node.scope.run(() => loaders.policyStatus.load(node.name));
-    },
+    tags: (node) => bucketConfig(node, (s3) => s3.tags),
+    encryption: (node) => bucketConfig(node, (s3) => s3.encryption),
+    publicAccessBlock: (node) => bucketConfig(node, (s3) => s3.publicAccessBlock),
+    policyStatus: (node) => bucketConfig(node, (s3) => s3.policyStatus),
     objects: async (node, args, context) => {
       const first = pageSize(args.first, context.config.limits);
       const start = singleListingStart(args.after);
