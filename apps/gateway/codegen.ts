@@ -1,4 +1,5 @@
 import type { CodegenConfig } from '@graphql-codegen/cli';
+import { enumValues } from './src/schema/enum-values.js';
 
 // Resolver types generated from the SDL in src/schema/type-defs.ts. `pnpm codegen` writes
 // them; `pnpm codegen:check` (part of `typecheck`) fails when they are not up to date.
@@ -18,23 +19,7 @@ const config: CodegenConfig = {
         // Enums as the string unions the adapters and the credentials package use
         // (the `InstanceState` and `CredentialState` resolvers map the SDL names to them).
         enumsAsTypes: true,
-        enumValues: {
-          InstanceState: {
-            PENDING: 'pending',
-            RUNNING: 'running',
-            SHUTTING_DOWN: 'shutting-down',
-            TERMINATED: 'terminated',
-            STOPPING: 'stopping',
-            STOPPED: 'stopped',
-          },
-          CredentialState: {
-            EMPTY: 'empty',
-            FRESH: 'fresh',
-            ADVISORY: 'advisory',
-            MANDATORY: 'mandatory',
-            EXPIRED: 'expired',
-          },
-        },
+        enumValues,
         mappers: {
           InstanceState: '@rolegraph/ec2#InstanceState as Ec2InstanceState',
           CredentialState: './models.js#CredentialStateValue',

@@ -17,6 +17,7 @@ import { choosesRetry, createAwsRetryStrategy } from './aws-retry.js';
 import type { AccountConfig, AccountSource, GatewayConfig } from './config/config-schema.js';
 import { failureOf, redact, toGraphQLError, typedError, withCode } from './errors.js';
 import { createSourceCheck, type SourceStatus } from './health/source-check.js';
+import { createAccountGate } from './limits/account-gate.js';
 import { createClientMetrics } from './observability/client-metrics.js';
 import { createJsonLog, type LogFn } from './observability/log.js';
 import { createMetrics, type GatewayMetrics } from './observability/metrics.js';
@@ -25,7 +26,6 @@ import { useFanOutCost } from './plugins/use-fan-out-cost.js';
 import { requestIdOf, useObservability } from './plugins/use-observability.js';
 import { useProtection } from './plugins/use-protection.js';
 import { querySignalOf, useQueryTimeout } from './plugins/use-query-timeout.js';
-import { createAccountGate } from './schema/account-gate.js';
 import { createRequestAccounts, type GatewayContext } from './schema/context.js';
 import { exampleQueries } from './schema/examples.js';
 import { resolvers } from './schema/resolvers.js';
@@ -142,36 +142,37 @@ function createSessionBook(
 
 function recordEvent(metrics: GatewayMetrics, log: LogFn, { accountId, roleArn, event }: SessionEvent): void {
   const e: CredentialEvent = event;
+  const who = { accountId, roleArn };
   switch (e.type) {
     case 'refresh-succeeded':
-      metrics.stsCalls.inc({ operation: 'AssumeRole', outcome: 'ok' });
-      metrics.refreshes.inc({ reason: e.reason, outcome: 'ok' });
-      log({
-        level: 'debug',
-        msg: 'credentials refreshed',
-        accountId,
-        roleArn,
-        reason: e.reason,
-        expiration: e.expiration?.toISOString(),
-      });
+    case 'refresh-failed': {
+      const outcome = e.type === 'refresh-succeeded' ? 'ok' : 'error';
+      metrics.stsCalls.inc({ operation: 'AssumeRole', outcome });
+      metrics.refreshes.inc({ reason: e.reason, outcome });
+      log(
+        e.type === 'refresh-succeeded'
+          ? {
+              level: 'debug',
+              msg: 'credentials refreshed',
+              ...who,
+              reason: e.reason,
+              expiration: e.expiration?.toISOString(),
+            }
+          : {
+              level: 'warn',
+              msg: 'credential refresh failed',
+              ...who,
+              reason: e.reason,
+              recoverable: e.recoverable,
+              code: typedError(e.error)?.code,
+              error: e.error instanceof Error ? redact(e.error.message) : undefined,
+            },
+      );
       break;
-    case 'refresh-failed':
-      metrics.stsCalls.inc({ operation: 'AssumeRole', outcome: 'error' });
-      metrics.refreshes.inc({ reason: e.reason, outcome: 'error' });
-      log({
-        level: 'warn',
-        msg: 'credential refresh failed',
-        accountId,
-        roleArn,
-        reason: e.reason,
-        recoverable: e.recoverable,
-        code: typedError(e.error)?.code,
-        error: e.error instanceof Error ? redact(e.error.message) : undefined,
-      });
-      break;
+    }
     case 'served-stale':
       metrics.servedStale.inc();
-      log({ level: 'warn', msg: 'served stale credentials', accountId, roleArn, expired: e.expired });
+      log({ level: 'warn', msg: 'served stale credentials', ...who, expired: e.expired });
       break;
     default:
       break;

@@ -49,25 +49,20 @@ export interface GatewayErrorOptions extends ErrorLocation {
  */
 export class GatewayError extends Error {
   override readonly name = 'GatewayError';
-  readonly code: GatewayErrorCode;
-  readonly account: string | undefined;
-  readonly accountId: string | undefined;
-  readonly region: string | undefined;
-  readonly retryable: boolean;
-  readonly awsCode: string | undefined;
-  readonly requestId: string | undefined;
-  readonly httpStatus: number | undefined;
+  declare readonly code: GatewayErrorCode;
+  declare readonly account: string | undefined;
+  declare readonly accountId: string | undefined;
+  declare readonly region: string | undefined;
+  declare readonly retryable: boolean;
+  declare readonly awsCode: string | undefined;
+  declare readonly requestId: string | undefined;
+  declare readonly httpStatus: number | undefined;
 
   constructor(message: string, options: GatewayErrorOptions) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.code = options.code;
-    this.account = options.account;
-    this.accountId = options.accountId;
-    this.region = options.region;
-    this.retryable = options.retryable ?? false;
-    this.awsCode = options.awsCode;
-    this.requestId = options.requestId;
-    this.httpStatus = options.httpStatus;
+    const { cause, ...fields } = options;
+    super(message, cause === undefined ? undefined : { cause });
+    const unset = { account: undefined, accountId: undefined, region: undefined, awsCode: undefined };
+    Object.assign(this, unset, { requestId: undefined, httpStatus: undefined, retryable: false }, fields);
   }
 }
 

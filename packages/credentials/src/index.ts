@@ -23,6 +23,12 @@ export type {
   Timers,
 } from './refreshing-credentials.js';
 export { createRefreshingCredentials } from './refreshing-credentials.js';
+export {
+  isRoleDurationSeconds,
+  REGION_PATTERN,
+  ROLE_ARN_PATTERN,
+  ROLE_DURATION_SECONDS,
+} from './role-names.js';
 export type {
   CallerIdentity,
   ClientConstructor,

@@ -1,15 +1,12 @@
+import { accountIdOf, REGION_PATTERN, ROLE_ARN_PATTERN, ROLE_DURATION_SECONDS } from '@rolegraph/credentials';
 import { z } from 'zod';
 
 const accountIdSchema = z.string().regex(/^\d{12}$/, 'must be a 12-digit account id');
-const regionSchema = z
-  .string()
-  .regex(/^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/, 'must be a region such as us-east-1');
+const regionSchema = z.string().regex(REGION_PATTERN, 'must be a region such as us-east-1');
+// The pattern STS and the credentials package accept, so a configured role always starts.
 const roleArnSchema = z
   .string()
-  .regex(
-    /^arn:aws[\w-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/,
-    'must be an IAM role ARN like arn:aws:iam::123456789012:role/Reader',
-  );
+  .regex(ROLE_ARN_PATTERN, 'must be an IAM role ARN like arn:aws:iam::123456789012:role/Reader');
 /** `localhost:4566` parses as a URL with the scheme `localhost:`; only http(s) endpoints make sense. */
 const httpUrlSchema = z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' });
 /** What jose verifies; `none` (an unsigned token) is never accepted. */
@@ -47,7 +44,7 @@ export const accountSchema = z.strictObject({
     .regex(/^[\w+=,.@-]{2,64}$/)
     .optional(),
   /** 900..43200; down to 1 with `aws.sandbox.allowShortSessions`. */
-  durationSeconds: z.number().int().min(1).max(43200).optional(),
+  durationSeconds: z.number().int().min(1).max(ROLE_DURATION_SECONDS.max).optional(),
 });
 
 const corsSchema = z.union([
@@ -181,7 +178,7 @@ export const gatewayConfigSchema = z
       });
     }
     for (const [i, account] of config.accounts.entries()) {
-      if (account.durationSeconds !== undefined && account.durationSeconds < 900 && !shortSessions) {
+      if (account.durationSeconds !== undefined && account.durationSeconds < ROLE_DURATION_SECONDS.min && !shortSessions) {
         ctx.addIssue({
           code: 'custom',
           path: ['accounts', i, 'durationSeconds'],
@@ -202,7 +199,7 @@ export const gatewayConfigSchema = z
     }
     const seen = new Map<string, number>();
     config.accounts.forEach((account, i) => {
-      const inArn = /::(\d{12}):/.exec(account.roleArn)?.[1];
+      const inArn = accountIdOf(account.roleArn);
       // The id defaults to the ARN's account: two aliases for one account are a duplicate too.
       for (const name of [account.alias, account.accountId ?? inArn]) {
         if (name === undefined) continue;

@@ -1,6 +1,7 @@
 import { access, readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { accountIdOf } from '@rolegraph/credentials';
 import { importSPKI } from 'jose';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError, formatPath } from './config-error.js';
@@ -11,8 +12,6 @@ import {
   gatewayConfigSchema,
 } from './config-schema.js';
 import { type LoadProfilesOptions, loadProfileAccounts } from './load-profiles.js';
-
-const accountIdIn = (roleArn: string) => /::(\d{12}):/.exec(roleArn)?.[1] ?? '';
 
 export interface ParseConfigOptions {
   /** Named in every error. @default '<config>' */
@@ -40,7 +39,7 @@ export async function parseConfig(input: unknown, options: ParseConfigOptions = 
   const { accounts: fileAccounts, profiles, ...rest } = parsed.data;
   const accounts: AccountConfig[] = fileAccounts.map((a) => ({
     ...a,
-    accountId: a.accountId ?? accountIdIn(a.roleArn),
+    accountId: a.accountId ?? accountIdOf(a.roleArn) ?? '',
   }));
   if (profiles) {
     // The SDK's loader reads a missing file as empty; a path the operator wrote must exist.

@@ -1,3 +1,4 @@
+import { accountIdOf, isRoleDurationSeconds, REGION_PATTERN, ROLE_ARN_PATTERN } from '@rolegraph/credentials';
 import { loadSharedConfigFiles } from '@smithy/shared-ini-file-loader';
 import { ConfigError, type ConfigIssue } from './config-error.js';
 import type { AccountConfig, AccountSource } from './config-schema.js';
@@ -17,9 +18,6 @@ export interface LoadProfilesOptions {
   /** Where the profiles are read from; injectable for tests. @default loadSharedConfigFiles */
   loadFiles?: (init: { configFilepath?: string; filepath?: string }) => Promise<ProfileFiles>;
 }
-
-const ROLE_ARN = /^arn:aws[\w-]*:iam::(\d{12}):role\/[\w+=,.@/-]+$/;
-const REGION = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/;
 
 function sourceOf(
   name: string,
@@ -78,7 +76,7 @@ function roleOf(
   | undefined {
   const at = (field: string) => `profiles.${name}.${field}`;
   const roleArn = section.role_arn ?? '';
-  if (!ROLE_ARN.test(roleArn)) {
+  if (!ROLE_ARN_PATTERN.test(roleArn)) {
     issues.push({ path: at('role_arn'), message: `must be an IAM role ARN, got ${JSON.stringify(roleArn)}` });
     return undefined;
   }
@@ -93,7 +91,7 @@ function roleOf(
   let durationSeconds: number | undefined;
   if (section.duration_seconds !== undefined) {
     durationSeconds = Number(section.duration_seconds);
-    if (!Number.isInteger(durationSeconds) || durationSeconds < 900 || durationSeconds > 43200) {
+    if (!isRoleDurationSeconds(durationSeconds)) {
       issues.push({ path: at('duration_seconds'), message: 'must be an integer from 900 to 43200' });
       return undefined;
     }
@@ -148,7 +146,7 @@ export async function loadProfileAccounts(options: LoadProfilesOptions): Promise
       continue;
     }
     const region = section.region ?? 'us-east-1';
-    if (!REGION.test(region)) {
+    if (!REGION_PATTERN.test(region)) {
       issues.push({
         path: `profiles.${name}.region`,
         message: `must be a region such as us-east-1, got ${region}`,
@@ -159,7 +157,7 @@ export async function loadProfileAccounts(options: LoadProfilesOptions): Promise
     if (!role) continue;
     accounts.push({
       alias: name,
-      accountId: ROLE_ARN.exec(role.roleArn)?.[1] ?? '',
+      accountId: accountIdOf(role.roleArn) ?? '',
       roleArn: role.roleArn,
       externalId: role.externalId,
       regions: [region],

@@ -3,7 +3,7 @@ import { createEc2Loaders, type Ec2Loaders } from '@rolegraph/ec2';
 import { createS3Loaders, type S3Loaders } from '@rolegraph/s3';
 import type { AccountConfig, GatewayConfig } from '../config/config-schema.js';
 import { GatewayError, GatewayErrorCode } from '../errors.js';
-import type { AccountGate } from './account-gate.js';
+import type { AccountGate } from '../limits/account-gate.js';
 
 /** Who is asking, and which accounts they may use (`'*'`: every configured account). */
 export interface Caller {

@@ -5,6 +5,7 @@ import { GraphQLError, GraphQLScalarType, Kind } from 'graphql';
 import { GatewayError, GatewayErrorCode } from '../errors.js';
 import { connectionFromPages, decodeCursor, pageSize } from './connection.js';
 import type { AccountScope, GatewayContext } from './context.js';
+import { enumValues } from './enum-values.js';
 import type { BucketNode, InstanceNode } from './models.js';
 import type {
   AccountBucketsArgs,
@@ -145,21 +146,8 @@ function settle<T>(values: Array<T | null | Error>): T[] {
  */
 export const resolvers: Resolvers = {
   DateTime: DateTimeScalar,
-  InstanceState: {
-    PENDING: 'pending',
-    RUNNING: 'running',
-    SHUTTING_DOWN: 'shutting-down',
-    TERMINATED: 'terminated',
-    STOPPING: 'stopping',
-    STOPPED: 'stopped',
-  },
-  CredentialState: {
-    EMPTY: 'empty',
-    FRESH: 'fresh',
-    ADVISORY: 'advisory',
-    MANDATORY: 'mandatory',
-    EXPIRED: 'expired',
-  },
+  InstanceState: enumValues.InstanceState,
+  CredentialState: enumValues.CredentialState,
   Query: {
     // graphql-js answers an Error in a list as null plus an error at that index; the
     // generated list type has no room for it.
