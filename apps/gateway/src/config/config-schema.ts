@@ -178,7 +178,11 @@ export const gatewayConfigSchema = z
       });
     }
     for (const [i, account] of config.accounts.entries()) {
-      if (account.durationSeconds !== undefined && account.durationSeconds < ROLE_DURATION_SECONDS.min && !shortSessions) {
+      if (
+        account.durationSeconds !== undefined &&
+        account.durationSeconds < ROLE_DURATION_SECONDS.min &&
+        !shortSessions
+      ) {
         ctx.addIssue({
           code: 'custom',
           path: ['accounts', i, 'durationSeconds'],
