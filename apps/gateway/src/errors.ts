@@ -75,6 +75,8 @@ export interface ErrorExtensions {
   awsCode: string | null;
   requestId: string | null;
   retryable: boolean;
+  /** With `CREDENTIALS_UNAVAILABLE`: why the credentials could not be obtained (`ASSUME_ROLE_REJECTED`, ...). */
+  credentialsCode: string | null;
 }
 
 interface TypedFields {
@@ -86,6 +88,7 @@ interface TypedFields {
   requestId?: string | undefined;
   account?: string | undefined;
   roleArn?: string | undefined;
+  credentialsCode?: string | undefined;
 }
 
 /**
@@ -205,6 +208,7 @@ export function toGraphQLError(
     awsCode: error.awsCode ?? null,
     requestId: error.requestId ?? null,
     retryable: error.retryable,
+    credentialsCode: error.credentialsCode ?? null,
   };
   const http =
     error instanceof GatewayError && error.httpStatus ? { http: { status: error.httpStatus } } : {};

@@ -465,6 +465,9 @@ describe('createGateway: failures and masking', () => {
       accountId: '333333333333',
     });
     expect(typeof r.body.errors?.[0]?.extensions?.retryable).toBe('boolean');
+    // Nothing was sent: the error says why the credentials are missing, not that a call failed.
+    expect(r.body.errors?.[0]?.extensions?.credentialsCode).toMatch(/^[A-Z_]+$/);
+    expect(r.body.errors?.[0]?.message).toMatch(/not sent .*credentials could not be obtained/);
   });
 
   it('an unexpected error is INTERNAL_SERVER_ERROR with no message detail and no stack', async () => {
