@@ -99,9 +99,25 @@ describe('callAws', () => {
       cause,
     });
     expect((failure as Error).message).toBe(
-      "DescribeInstances not sent in account 123456789012, region eu-west-1: the account's credentials could not be obtained (ASSUME_ROLE_REJECTED)",
+      'The credentials of account 123456789012 could not be obtained (ASSUME_ROLE_REJECTED); nothing was sent',
     );
-    expect((failure as Error).message).not.toMatch(/failed/);
+    expect((failure as Error).message).not.toMatch(/failed|DescribeInstances|role\//);
+  });
+
+  it('source credentials that cannot be loaded: their own code, not retryable', async () => {
+    const cause = new CredentialsError('No source credentials to assume ...', {
+      code: 'SOURCE_CREDENTIALS_UNAVAILABLE',
+      retryable: false,
+      awsCode: 'CredentialsProviderError',
+    });
+    const failure = await callAws(context, 'DescribeInstances', () => Promise.reject(cause)).catch(
+      (e: unknown) => e,
+    );
+    expect(failure).toMatchObject({
+      code: AdapterErrorCode.SOURCE_CREDENTIALS_UNAVAILABLE,
+      retryable: false,
+      credentialsCode: 'SOURCE_CREDENTIALS_UNAVAILABLE',
+    });
   });
 
   it('passes an AwsCallError through unchanged', async () => {

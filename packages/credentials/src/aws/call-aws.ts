@@ -64,8 +64,10 @@ export function toAwsCallError(error: unknown, context: AwsCallContext, operatio
     });
   }
   if (isCredentialsError(error)) {
+    // Named by the account alone: the operation never went out, and the credentials error's own
+    // message (role ARNs, the hub's principal) is for the log, not for callers.
     return toError(
-      `${operation}${about(context)} not sent in ${place(context)}: the account's credentials could not be obtained (${error.code})`,
+      `The credentials of account ${context.session.accountId} could not be obtained (${error.code}); nothing was sent`,
       {
         ...site,
         code,

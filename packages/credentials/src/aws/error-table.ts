@@ -1,4 +1,4 @@
-import { CredentialsError } from '../errors.js';
+import { CredentialsError, CredentialsErrorCode } from '../errors.js';
 import { AwsCallError } from './aws-call-error.js';
 
 /**
@@ -27,6 +27,12 @@ export const AdapterErrorCode = {
    * `CredentialsError` and `credentialsCode` its code.
    */
   CREDENTIALS_UNAVAILABLE: 'CREDENTIALS_UNAVAILABLE',
+  /**
+   * The credentials that assume the account's role could not be loaded at all (the default
+   * chain found none, an SSO token expired, a profile is missing): nothing was sent, and
+   * nothing changes until someone provides credentials. Not retryable.
+   */
+  SOURCE_CREDENTIALS_UNAVAILABLE: 'SOURCE_CREDENTIALS_UNAVAILABLE',
   /** The caller's `AbortSignal` fired. */
   ABORTED: 'ABORTED',
   /** A caller's argument is not one the adapter can use (a cursor it did not make); nothing was sent. */
@@ -256,7 +262,11 @@ export interface ClassifiedAwsError {
 export function classifyAwsError(error: unknown, signal?: AbortSignal): ClassifiedAwsError {
   if (signal?.aborted) return { code: AdapterErrorCode.ABORTED, retryable: false };
   if (isCredentialsError(error)) {
-    return { code: AdapterErrorCode.CREDENTIALS_UNAVAILABLE, retryable: error.retryable };
+    const code =
+      error.code === CredentialsErrorCode.SOURCE_CREDENTIALS_UNAVAILABLE
+        ? AdapterErrorCode.SOURCE_CREDENTIALS_UNAVAILABLE
+        : AdapterErrorCode.CREDENTIALS_UNAVAILABLE;
+    return { code, retryable: error.retryable };
   }
   const awsCode = awsErrorCode(error);
   const listed = awsCode === undefined ? undefined : lookUp(awsCode);
