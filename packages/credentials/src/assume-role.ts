@@ -13,6 +13,7 @@ import {
   type RefreshingCredentialProvider,
   type RefreshingCredentialsOptions,
 } from './refreshing-credentials.js';
+import { ROLE_ARN_PATTERN, ROLE_DURATION_SECONDS } from './role-names.js';
 
 /** A session tag passed to AssumeRole. */
 export interface SessionTag {
@@ -87,7 +88,6 @@ export interface AssumedRoleProvider extends RefreshingCredentialProvider {
   readonly roleSessionName: string;
 }
 
-const ROLE_ARN = /^arn:aws(?:-cn|-us-gov|-iso|-iso-b)?:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
 const SESSION_NAME = /^[\w+=,.@-]{2,64}$/;
 const EXTERNAL_ID = /^[\w+=,.@:/-]{2,1224}$/;
 const SOURCE_IDENTITY = /^[\w+=,.@-]{2,64}$/;
@@ -107,7 +107,7 @@ export function validateAssumeRoleParams(
   sts: Pick<StsOptions, 'allowShortSessions'> = {},
 ): void {
   if (typeof params !== 'object' || params === null) fail('options', 'an object', params);
-  if (typeof params.roleArn !== 'string' || !ROLE_ARN.test(params.roleArn)) {
+  if (typeof params.roleArn !== 'string' || !ROLE_ARN_PATTERN.test(params.roleArn)) {
     fail('roleArn', 'an IAM role ARN like arn:aws:iam::123456789012:role/Name', params.roleArn);
   }
   const {
@@ -128,12 +128,13 @@ export function validateAssumeRoleParams(
   if (externalId !== undefined && (typeof externalId !== 'string' || !EXTERNAL_ID.test(externalId))) {
     fail('externalId', '2 to 1224 characters of [\\w+=,.@:/-]', externalId);
   }
-  const minSeconds = sts.allowShortSessions === true ? 1 : 900;
+  const minSeconds = sts.allowShortSessions === true ? 1 : ROLE_DURATION_SECONDS.min;
+  const { max } = ROLE_DURATION_SECONDS;
   if (
     durationSeconds !== undefined &&
-    (!Number.isInteger(durationSeconds) || durationSeconds < minSeconds || durationSeconds > 43_200)
+    (!Number.isInteger(durationSeconds) || durationSeconds < minSeconds || durationSeconds > max)
   ) {
-    fail('durationSeconds', `an integer from ${minSeconds} to 43200`, durationSeconds);
+    fail('durationSeconds', `an integer from ${minSeconds} to ${max}`, durationSeconds);
   }
   if (
     sourceIdentity !== undefined &&

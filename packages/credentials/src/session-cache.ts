@@ -10,6 +10,7 @@ import {
   sourceCredentialsError,
   validateAssumeRoleParams,
 } from './assume-role.js';
+import { byKey } from './aws/page.js';
 import type {
   CredentialEvent,
   JitterRange,
@@ -161,11 +162,7 @@ export function roleKey(
     role.durationSeconds ?? null,
     role.policy ?? null,
     sorted(role.policyArns) ?? null,
-    role.tags
-      ? [...role.tags]
-          .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
-          .map((t) => [t.key, t.value])
-      : null,
+    role.tags ? [...role.tags].sort(byKey).map((t) => [t.key, t.value]) : null,
     sorted(role.transitiveTagKeys) ?? null,
     role.sourceIdentity ?? null,
     role.mfa?.serialNumber ?? null,
