@@ -26,6 +26,7 @@ import { useFanOutCost } from './plugins/use-fan-out-cost.js';
 import { requestIdOf, useObservability } from './plugins/use-observability.js';
 import { useProtection } from './plugins/use-protection.js';
 import { querySignalOf, useQueryTimeout } from './plugins/use-query-timeout.js';
+import { withArgumentChecks } from './schema/argument-checks.js';
 import { createRequestAccounts, type GatewayContext } from './schema/context.js';
 import { exampleQueries } from './schema/examples.js';
 import { resolvers } from './schema/resolvers.js';
@@ -248,7 +249,10 @@ export function createGateway(deps: GatewayDeps): Gateway {
 
   const cors = config.server.cors;
   const yoga = createYoga<ServerContext, GatewayContext>({
-    schema: createSchema<ServerContext & GatewayContext>({ typeDefs, resolvers }),
+    schema: createSchema<ServerContext & GatewayContext>({
+      typeDefs,
+      resolvers: withArgumentChecks(resolvers, config.limits),
+    }),
     graphqlEndpoint: '/graphql',
     healthCheckEndpoint: '/-/yoga-health',
     landingPage: false,

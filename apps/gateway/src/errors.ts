@@ -22,6 +22,8 @@ export const GatewayErrorCode = {
   BAD_USER_INPUT: 'BAD_USER_INPUT',
   /** The operation's estimated cost (with account x region fan-out) is above `limits.maxCost`. */
   COST_LIMIT_EXCEEDED: 'COST_LIMIT_EXCEEDED',
+  /** The operation's estimated AWS calls are above `limits.maxAwsCalls`; refused before any call. */
+  AWS_CALL_BUDGET_EXCEEDED: 'AWS_CALL_BUDGET_EXCEEDED',
 } as const;
 
 export type GatewayErrorCode = (typeof GatewayErrorCode)[keyof typeof GatewayErrorCode];

@@ -120,6 +120,14 @@ export const limitsSchema = z.strictObject({
   maxCost: z.number().int().min(1).default(100_000),
   defaultPageSize: z.number().int().min(1).default(50),
   maxPageSize: z.number().int().min(1).max(1000).default(1000),
+  /** Estimated AWS calls one operation may make; more is refused before any call. @default 1000 */
+  maxAwsCalls: z.number().int().min(1).default(1000),
+  /** Most `filter.ids` one field takes. @default 1000 */
+  maxIds: z.number().int().min(1).default(1000),
+  /** Most names `accounts(aliases:)` takes (repeats count). @default 100 */
+  maxAccountNames: z.number().int().min(1).default(100),
+  /** Most values of any other filter list (`states`, `types`, `vpcIds`, `tags`, a tag's `values`). @default 200 */
+  maxFilterValues: z.number().int().min(1).default(200),
 });
 
 export const profilesSchema = z.strictObject({
