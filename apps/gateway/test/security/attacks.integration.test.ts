@@ -69,11 +69,12 @@ describe('query attacks are refused quickly, with a code, before any AWS call', 
       message: /cost/i,
     },
     {
+      // 3,000 ListObjectsV2: over limits.maxAwsCalls before the result size is reached.
       name: 'cost: 1000 buckets x 1000 objects per account',
       query:
         '{ accounts { buckets(first: 1000) { nodes { name objects(first: 1000) { nodes { key } } } } } }',
-      code: 'COST_LIMIT_EXCEEDED',
-      message: /cost/i,
+      code: 'AWS_CALL_BUDGET_EXCEEDED',
+      message: /AWS calls/i,
     },
     {
       name: 'a fragment cycle',
@@ -142,7 +143,7 @@ describe('5000 instance ids in one query are chunked, not refused', () => {
         }),
       },
       // Limits an operator raises on purpose to allow 5000 lookups in one operation.
-      config: { limits: { maxAliases: 5000, maxTokens: 100_000, maxCost: 100_000 } },
+      config: { limits: { maxAliases: 5000, maxTokens: 100_000, maxCost: 100_000, maxIds: 5000 } },
     });
   });
   afterAll(async () => {
