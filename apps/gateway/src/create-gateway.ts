@@ -25,6 +25,7 @@ import { useErrorReporting } from './plugins/use-error-reporting.js';
 import { useFanOutCost } from './plugins/use-fan-out-cost.js';
 import { requestIdOf, useObservability } from './plugins/use-observability.js';
 import { useProtection } from './plugins/use-protection.js';
+import { callerOf, LOOPBACK_HOSTS, useRequestGuard } from './plugins/use-request-guard.js';
 import { querySignalOf, useQueryTimeout } from './plugins/use-query-timeout.js';
 import { withArgumentChecks } from './schema/argument-checks.js';
 import { createRequestAccounts, type GatewayContext } from './schema/context.js';
@@ -83,6 +84,11 @@ export type Gateway = YogaServerInstance<ServerContext, GatewayContext> & {
 };
 
 const DEFAULT_SESSION_NAME = 'rolegraph-gateway';
+
+/** Whether callers must authenticate (an API key or a JWT is configured). */
+function hasAuth(config: GatewayConfig): boolean {
+  return config.auth !== undefined && (config.auth.apiKeys.length > 0 || config.auth.jwt !== undefined);
+}
 
 function staticProvider(source: Extract<AccountSource, { kind: 'static' }>): AwsCredentialIdentityProvider {
   const identity = {
@@ -291,7 +297,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
       },
     },
     context: async ({ request }) => {
-      const caller = await authenticate(request);
+      const caller = callerOf(request) ?? (await authenticate(request));
       // Aborted when the caller goes away or server.queryTimeoutMs passes.
       const signal = querySignalOf(request);
       // Every AWS call of the request listens to its signal; hundreds is normal.
@@ -311,6 +317,13 @@ export function createGateway(deps: GatewayDeps): Gateway {
       };
     },
     plugins: [
+      useRequestGuard({
+        allowedHosts: hasAuth(config) ? config.server.allowedHosts : LOOPBACK_HOSTS,
+        maxBodyBytes: config.server.maxBodyBytes,
+        authenticate,
+        graphqlEndpoint: '/graphql',
+        graphiql: config.server.graphiql,
+      }),
       useObservability({ log, metrics, now, readiness, graphqlEndpoint: '/graphql' }),
       useQueryTimeout({ timeoutMs: config.server.queryTimeoutMs }),
       ...useProtection({ limits: config.limits, csrfHeaders: config.server.csrfHeaders }),

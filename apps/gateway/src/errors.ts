@@ -24,6 +24,10 @@ export const GatewayErrorCode = {
   COST_LIMIT_EXCEEDED: 'COST_LIMIT_EXCEEDED',
   /** The operation's estimated AWS calls are above `limits.maxAwsCalls`; refused before any call. */
   AWS_CALL_BUDGET_EXCEEDED: 'AWS_CALL_BUDGET_EXCEEDED',
+  /** The Host header is not one this gateway serves (HTTP 421): DNS rebinding protection. */
+  HOST_NOT_ALLOWED: 'HOST_NOT_ALLOWED',
+  /** The request body is larger than `server.maxBodyBytes` (HTTP 413). */
+  PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
 } as const;
 
 export type GatewayErrorCode = (typeof GatewayErrorCode)[keyof typeof GatewayErrorCode];

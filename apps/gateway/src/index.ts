@@ -21,6 +21,7 @@ export type { LoadProfilesOptions } from './config/load-profiles.js';
 export { loadProfileAccounts } from './config/load-profiles.js';
 export type { Gateway, GatewayDeps } from './create-gateway.js';
 export { createGateway } from './create-gateway.js';
+export { createGatewayServer } from './create-gateway-server.js';
 export type { Demo, StartDemoOptions } from './demo.js';
 export { demoAccounts, startDemo } from './demo.js';
 export type { ErrorExtensions, GatewayErrorOptions } from './errors.js';

@@ -1,11 +1,12 @@
 #!/usr/bin/env node
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import { ConfigError } from './config/config-error.js';
 import type { GatewayConfig } from './config/config-schema.js';
 import { loadConfigFile } from './config/load-config.js';
 import { createGateway, type GatewayDeps } from './create-gateway.js';
+import { createGatewayServer } from './create-gateway-server.js';
 import { startDemo } from './demo.js';
 import { createJsonLog } from './observability/log.js';
 
@@ -41,7 +42,7 @@ async function main(): Promise<void> {
   // Demo mode never leaves loopback, whatever the environment says.
   const host = closeDemo ? '127.0.0.1' : config.server.host;
   const gateway = createGateway({ config, log, ...deps });
-  const server: Server = createServer(gateway);
+  const server: Server = createGatewayServer(gateway, config.server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => resolve());

@@ -73,6 +73,21 @@ export const serverSchema = z.strictObject({
   shutdownGraceMs: z.number().int().min(0).default(10_000),
   /** A request still running after this long is answered with `QUERY_TIMEOUT` and its AWS calls are aborted. @default 30000 */
   queryTimeoutMs: z.number().int().min(1).max(3_600_000).default(30_000),
+  /**
+   * Host names (or `name:port`) the gateway answers, against DNS rebinding; empty: any. Without
+   * `auth` only `localhost`, `127.0.0.1` and `[::1]` are ever accepted, whatever this says.
+   * @default []
+   */
+  allowedHosts: z.array(z.string().min(1)).default([]),
+  /** Larger request bodies are refused (413) before being parsed. @default 1048576 (1 MiB) */
+  maxBodyBytes: z
+    .number()
+    .int()
+    .min(1024)
+    .max(100 * 1024 * 1024)
+    .default(1024 * 1024),
+  /** Most open connections the Node server accepts. @default 1000 */
+  maxConnections: z.number().int().min(1).default(1000),
 });
 
 const apiKeySchema = z.strictObject({

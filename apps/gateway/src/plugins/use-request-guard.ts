@@ -1,0 +1,123 @@
+import { GraphQLError } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+import type { Authenticate } from '../auth/authenticate.js';
+import { GatewayErrorCode, typedError } from '../errors.js';
+import type { Caller } from '../schema/context.js';
+
+/** Host names a gateway without `auth` answers: loopback only, by exact name. */
+export const LOOPBACK_HOSTS: readonly string[] = ['localhost', '127.0.0.1', '[::1]'];
+
+const callers = new WeakMap<Request, Caller>();
+
+/** The caller `useRequestGuard` authenticated for this request, if it did. */
+export function callerOf(request: Request): Caller | undefined {
+  return callers.get(request);
+}
+
+function refusal(status: number, code: string, message: string, R: typeof Response): Response {
+  return new R(JSON.stringify({ errors: [{ message, extensions: { code } }] }), {
+    status,
+    headers: { 'content-type': 'application/json; charset=utf-8' },
+  });
+}
+
+function tooLarge(maxBodyBytes: number): GraphQLError {
+  return new GraphQLError(`Request body is larger than ${maxBodyBytes} bytes (server.maxBodyBytes)`, {
+    extensions: { code: GatewayErrorCode.PAYLOAD_TOO_LARGE, http: { status: 413 } },
+  });
+}
+
+/** Reads a body, failing as soon as it passes `max` bytes instead of buffering all of it. */
+async function readLimited(request: Request, max: number): Promise<string> {
+  const reader = request.body?.getReader();
+  if (!reader) return '';
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > max) {
+      await reader.cancel().catch(() => {});
+      throw tooLarge(max);
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+export interface RequestGuardOptions {
+  /** Accepted Host names (`name` or `name:port`); empty: any. */
+  allowedHosts: readonly string[];
+  maxBodyBytes: number;
+  authenticate: Authenticate;
+  graphqlEndpoint: string;
+  /** Whether GET of the endpoint by a browser renders GraphiQL (a page with no data: no auth). */
+  graphiql: boolean;
+}
+
+/**
+ * What is checked before a request is parsed: its Host (DNS rebinding), its declared size
+ * (`PAYLOAD_TOO_LARGE`, 413, without reading it) and its caller (`UNAUTHENTICATED`, 401, before
+ * parsing or validation, so an unauthenticated caller learns nothing about the schema). Bodies
+ * without a Content-Length are read only up to `maxBodyBytes`.
+ *
+ * @example
+ * useRequestGuard({ allowedHosts: LOOPBACK_HOSTS, maxBodyBytes: 1_048_576, authenticate, graphqlEndpoint: '/graphql', graphiql: false });
+ */
+export function useRequestGuard(options: RequestGuardOptions): Plugin {
+  const { maxBodyBytes, authenticate } = options;
+  const allowed = new Set(options.allowedHosts.map((h) => h.toLowerCase()));
+  return {
+    async onRequest({ request, url, endResponse, fetchAPI }) {
+      // The URL's host is the Host header the client sent (the node adapter builds it from it).
+      if (
+        allowed.size > 0 &&
+        !allowed.has(url.hostname.toLowerCase()) &&
+        !allowed.has(url.host.toLowerCase())
+      ) {
+        endResponse(
+          refusal(421, GatewayErrorCode.HOST_NOT_ALLOWED, 'This Host is not served here', fetchAPI.Response),
+        );
+        return;
+      }
+      const length = Number(request.headers.get('content-length') ?? 0);
+      if (length > maxBodyBytes) {
+        endResponse(
+          refusal(413, GatewayErrorCode.PAYLOAD_TOO_LARGE, tooLarge(maxBodyBytes).message, fetchAPI.Response),
+        );
+        return;
+      }
+      if (url.pathname !== options.graphqlEndpoint || request.method === 'OPTIONS') return;
+      const page = request.method === 'GET' && (request.headers.get('accept') ?? '').includes('text/html');
+      if (page && options.graphiql) return;
+      try {
+        callers.set(request, await authenticate(request));
+      } catch (error) {
+        const typed = typedError(error);
+        if (typed?.code !== GatewayErrorCode.UNAUTHENTICATED) throw error;
+        endResponse(refusal(401, typed.code, typed.message, fetchAPI.Response));
+      }
+    },
+    onRequestParse({ request, setRequestParser }) {
+      if (request.method !== 'POST' || !(request.headers.get('content-type') ?? '').includes('json')) return;
+      setRequestParser(async (req) => {
+        const text = await readLimited(req, maxBodyBytes);
+        let body: unknown;
+        try {
+          body = JSON.parse(text);
+        } catch {
+          throw new GraphQLError('POST body sent invalid JSON.', {
+            extensions: { code: 'BAD_REQUEST', http: { status: 400 } },
+          });
+        }
+        if (body === null || typeof body !== 'object') {
+          throw new GraphQLError('POST body is expected to be an object', {
+            extensions: { code: 'BAD_REQUEST', http: { status: 400 } },
+          });
+        }
+        return body as Record<string, unknown>;
+      });
+    },
+  };
+}
