@@ -26,7 +26,8 @@ const jwtAlgorithms = [
   'EdDSA',
   'Ed25519',
 ] as const;
-const aliasSchema = z
+/** What an account's alias may be, wherever the account comes from (file, AWS CLI profile). */
+export const aliasSchema = z
   .string()
   .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be 1-63 lower-case letters, digits or dashes')
   .refine((s) => !/^\d{12}$/.test(s), 'must not look like an account id');

@@ -13,6 +13,11 @@ import {
 } from './config-schema.js';
 import { type LoadProfilesOptions, loadProfileAccounts } from './load-profiles.js';
 
+/** Whether an alias came from `profiles.names`. */
+function fromProfileNames(profiles: { names: string[] } | undefined, alias: string): boolean {
+  return profiles?.names.includes(alias) ?? false;
+}
+
 export interface ParseConfigOptions {
   /** Named in every error. @default '<config>' */
   file?: string;
@@ -83,6 +88,19 @@ export async function parseConfig(input: unknown, options: ParseConfigOptions = 
         ]);
       }
       accounts.push(account);
+    }
+  }
+  // Across every source: a name must mean one account, so an alias may not be another's id.
+  const ids = new Map(accounts.map((a) => [a.accountId, a]));
+  for (const account of accounts) {
+    const other = ids.get(account.alias);
+    if (other && other !== account) {
+      throw new ConfigError(file, [
+        {
+          path: account.source || fromProfileNames(profiles, account.alias) ? 'profiles.names' : 'accounts',
+          message: `alias ${account.alias} is the account id of ${other.alias}`,
+        },
+      ]);
     }
   }
   const publicKey = rest.auth?.jwt?.publicKey;

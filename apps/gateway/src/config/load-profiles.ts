@@ -1,7 +1,7 @@
 import { accountIdOf, isRoleDurationSeconds, REGION_PATTERN, ROLE_ARN_PATTERN } from '@rolegraph/credentials';
 import { loadSharedConfigFiles } from '@smithy/shared-ini-file-loader';
 import { ConfigError, type ConfigIssue } from './config-error.js';
-import type { AccountConfig, AccountSource } from './config-schema.js';
+import { type AccountConfig, type AccountSource, aliasSchema } from './config-schema.js';
 
 /** A profile section as the shared-config loader returns it. */
 export type ProfileSection = Record<string, string | undefined>;
@@ -130,6 +130,15 @@ export async function loadProfileAccounts(options: LoadProfilesOptions): Promise
   const issues: ConfigIssue[] = [];
   const accounts: AccountConfig[] = [];
   for (const name of options.names) {
+    // The profile name becomes the alias, so it follows the alias rules (and is never an account id).
+    const alias = aliasSchema.safeParse(name);
+    if (!alias.success) {
+      issues.push({
+        path: 'profiles.names',
+        message: `profile ${JSON.stringify(name)} cannot be an alias: ${alias.error.issues[0]?.message ?? 'invalid'}`,
+      });
+      continue;
+    }
     const section = { ...files.credentialsFile[name], ...files.configFile[name] };
     if (Object.keys(section).length === 0) {
       issues.push({
