@@ -25,6 +25,7 @@ import { useErrorReporting } from './plugins/use-error-reporting.js';
 import { useFanOutCost } from './plugins/use-fan-out-cost.js';
 import { requestIdOf, useObservability } from './plugins/use-observability.js';
 import { useProtection } from './plugins/use-protection.js';
+import { useIntrospectionSwitch } from './plugins/use-introspection-switch.js';
 import { callerOf, LOOPBACK_HOSTS, useRequestGuard } from './plugins/use-request-guard.js';
 import { querySignalOf, useQueryTimeout } from './plugins/use-query-timeout.js';
 import { withArgumentChecks } from './schema/argument-checks.js';
@@ -324,6 +325,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
         graphqlEndpoint: '/graphql',
         graphiql: config.server.graphiql,
       }),
+      useIntrospectionSwitch({ enabled: config.server.introspection ?? !hasAuth(config) }),
       useObservability({ log, metrics, now, readiness, graphqlEndpoint: '/graphql' }),
       useQueryTimeout({ timeoutMs: config.server.queryTimeoutMs }),
       ...useProtection({ limits: config.limits, csrfHeaders: config.server.csrfHeaders }),

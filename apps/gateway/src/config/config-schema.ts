@@ -87,6 +87,8 @@ export const serverSchema = z.strictObject({
     .min(1024)
     .max(100 * 1024 * 1024)
     .default(1024 * 1024),
+  /** `__schema` / `__type` queries. @default false when `auth` is configured, true without it (demo mode) */
+  introspection: z.boolean().optional(),
   /** Most open connections the Node server accepts. @default 1000 */
   maxConnections: z.number().int().min(1).default(1000),
 });
