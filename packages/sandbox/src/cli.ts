@@ -14,6 +14,7 @@ Options:
   --fault <svc[:op]=kind>    forced fault, repeatable; kind: throttle|internal|unavailable|reset
   --throttling               AWS-like token buckets (EC2/STS 100 burst, 20/s)
   --allow-short-sessions     test-only: AssumeRole DurationSeconds down to 1
+  --admin-token <token>      require 'authorization: Bearer <token>' on /_sandbox/* (and accept any Host)
   --help`;
 
 const services = new Set(['sts', 'ec2', 's3']);
@@ -33,6 +34,7 @@ async function main(): Promise<void> {
       fault: { type: 'string', multiple: true, default: [] },
       throttling: { type: 'boolean', default: false },
       'allow-short-sessions': { type: 'boolean', default: false },
+      'admin-token': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -55,6 +57,11 @@ async function main(): Promise<void> {
       error: m[3] as FaultRule['error'],
     };
   });
+  if (!['127.0.0.1', 'localhost', '::1'].includes(values.host) && !values.host.startsWith('127.')) {
+    console.warn(
+      `rolegraph-sandbox: warning: --host ${values.host} is not loopback; anyone who can reach it gets its credentials${values['admin-token'] ? '' : ', and the admin API answers loopback Hosts only (set --admin-token)'}`,
+    );
+  }
   const sb = await startSandbox({
     fixture: values.fixture,
     port: Number(values.port),
@@ -63,6 +70,7 @@ async function main(): Promise<void> {
     faults,
     throttling: values.throttling,
     allowShortSessions: values['allow-short-sessions'],
+    ...(values['admin-token'] ? { adminToken: values['admin-token'] } : {}),
   });
   const central = sb.fixture.accounts
     .flatMap((a) => a.users)

@@ -21,6 +21,11 @@ export interface SandboxOptions {
   port?: number;
   /** @default '127.0.0.1' */
   host?: string;
+  /**
+   * Required as `authorization: Bearer <token>` on every `/_sandbox/*` request when set (and
+   * then a non-loopback Host is accepted). Unset: only loopback Hosts reach the admin API.
+   */
+  adminToken?: string;
   /** The sandbox clock (expiry, skew, throttling refills, `Date` headers). @default Date.now */
   now?: () => number;
   /** Randomness for latency jitter and fault probabilities. @default Math.random */
@@ -136,7 +141,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     now,
     maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,
     isAccountEnabled,
-    admin: createAdminRoutes(admin),
+    admin: createAdminRoutes(admin, { adminToken: options.adminToken }),
   });
   // Idle keep-alive sockets stay open longer than any client here leaves one idle: SDK agents
   // reuse free sockets without a timeout of their own, and a socket the server closes at the

@@ -268,7 +268,9 @@ describe('knobs', () => {
     const post = (path: string, body?: unknown) =>
       fetch(`${sb.endpoint}${path}`, {
         method: 'POST',
-        body: body === undefined ? undefined : JSON.stringify(body),
+        ...(body === undefined
+          ? {}
+          : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
       });
     expect((await post('/_sandbox/reset')).status).toBe(200);
     await ec2().send(new DescribeRegionsCommand({}));

@@ -1,3 +1,4 @@
+import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { formatPath } from '../fixture/load-fixture.js';
@@ -49,13 +50,63 @@ function json(res: ServerResponse, status: number, value: unknown): void {
   res.end(body);
 }
 
+/** Host names the admin API answers without a token: a web page elsewhere cannot rebind to it. */
+const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
+
+function hostnameOf(value: string): string | undefined {
+  try {
+    return new URL(value.includes('://') ? value : `http://${value}`).hostname.toLowerCase();
+  } catch {
+    return undefined;
+  }
+}
+
+export interface AdminRoutesOptions {
+  /** When set, every admin request must send `authorization: Bearer <token>`; a foreign Host is then accepted. */
+  adminToken?: string | undefined;
+}
+
 /**
- * The admin HTTP endpoint, outside AWS paths and unauthenticated (the sandbox is a local tool):
+ * Why an admin request is refused, or undefined. A browser page can send simple POSTs
+ * (`text/plain`, no preflight) and, after DNS rebinding, any Host: so POSTs must be JSON (a
+ * preflighted type), a foreign Origin is refused, and without a token only loopback Hosts are.
+ */
+function refusal(
+  req: IncomingMessage,
+  options: AdminRoutesOptions,
+): { status: number; error: string } | undefined {
+  const origin = req.headers.origin;
+  if (origin !== undefined && origin !== 'null' && !LOOPBACK.has(hostnameOf(origin) ?? '')) {
+    return { status: 403, error: 'foreign Origin refused' };
+  }
+  if (origin === 'null') return { status: 403, error: 'foreign Origin refused' };
+  if (options.adminToken !== undefined) {
+    const sent = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
+    const a = Buffer.from(sent ?? '');
+    const b = Buffer.from(options.adminToken);
+    if (a.length !== b.length || !timingSafeEqual(a, b))
+      return { status: 401, error: 'admin token required' };
+  } else if (!LOOPBACK.has(hostnameOf(req.headers.host ?? '') ?? '')) {
+    return { status: 403, error: 'Host is not loopback (start the sandbox with an admin token to allow it)' };
+  }
+  // A POST without a body (reset) carries nothing to smuggle; one with a body must be JSON.
+  const hasBody =
+    Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
+  if (req.method === 'POST' && hasBody && !/^application\/json\b/i.test(req.headers['content-type'] ?? '')) {
+    return { status: 415, error: 'a POST body must be content-type: application/json' };
+  }
+  return undefined;
+}
+
+/**
+ * The admin HTTP endpoint, outside AWS paths (the sandbox is a local tool), guarded as in `refusal`:
  * `GET /_sandbox/counters`, `GET /_sandbox/calls?service=&operation=&account=&region=&roleArn=`,
  * `POST /_sandbox/reset`, `GET|POST /_sandbox/knobs`, `GET /_sandbox/health`.
  */
-export function createAdminRoutes(admin: SandboxAdmin) {
+export function createAdminRoutes(admin: SandboxAdmin, options: AdminRoutesOptions = {}) {
   return (req: IncomingMessage, res: ServerResponse, path: string, rawQuery: string, body: Buffer) => {
+    const refused = refusal(req, options);
+    if (refused) return json(res, refused.status, { error: refused.error });
     const method = req.method ?? 'GET';
     const route = `${method} ${path.replace(/\/$/, '')}`;
     switch (route) {
