@@ -1,6 +1,6 @@
+import fc from 'fast-check';
 import { parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import fc from 'fast-check';
 import { estimateCost, estimateQuery } from './use-fan-out-cost.js';
 
 const inputs = { allowedAccounts: 3, maxRegions: 2, defaultPageSize: 50, variables: {} };

@@ -1,11 +1,16 @@
+import type { GraphQLResolveInfo } from 'graphql';
 import type { LimitsConfig } from '../config/config-schema.js';
 import { GatewayError, GatewayErrorCode, typedError } from '../errors.js';
-import type { GraphQLResolveInfo } from 'graphql';
 import type { AccountScope, GatewayContext } from './context.js';
 import type { Resolvers } from './resolver-types.generated.js';
 
 /** A resolver as these wrappers see it (the generated types are narrower per field). */
-type Resolver<P, A, R = unknown> = (parent: P, args: A, context: GatewayContext, info: GraphQLResolveInfo) => R;
+type Resolver<P, A, R = unknown> = (
+  parent: P,
+  args: A,
+  context: GatewayContext,
+  info: GraphQLResolveInfo,
+) => R;
 type AccountsResolver = Resolver<unknown, { aliases?: string[] | null }, unknown>;
 
 /** At most this many unknown or denied names of `accounts(aliases:)` are named in its errors. */
