@@ -27,6 +27,7 @@ import { useIntrospectionSwitch } from './plugins/use-introspection-switch.js';
 import { requestIdOf, useObservability } from './plugins/use-observability.js';
 import { useProtection } from './plugins/use-protection.js';
 import { querySignalOf, useQueryTimeout } from './plugins/use-query-timeout.js';
+import { callerOf, LOOPBACK_HOSTS, useRequestGuard } from './plugins/use-request-guard.js';
 import { withArgumentChecks } from './schema/argument-checks.js';
 import { createRequestAccounts, type GatewayContext } from './schema/context.js';
 import { exampleQueries } from './schema/examples.js';
