@@ -16,7 +16,11 @@ let h: Harness;
 beforeAll(async () => {
   // graphql-armor counts fragment nesting as depth: raised so the cost estimate is what refuses
   // the nested-fragment document (reproduction 3), not the depth rule.
-  h = await startHarness({ config: { limits: { maxDepth: 40 } } });
+  // The 4.4 MB body of reproduction 1 is over the default server.maxBodyBytes (1 MiB, 413 in
+  // http-edge.integration.test.ts): raised here so the ids cap is what refuses it.
+  h = await startHarness({
+    config: { limits: { maxDepth: 40 }, server: { maxBodyBytes: 16 * 1024 * 1024 } },
+  });
   await gql(h.gateway, '{ __typename }');
 });
 afterAll(async () => {
