@@ -10,6 +10,7 @@ import {
   type SessionCache,
   type SessionEvent,
 } from '@rolegraph/credentials';
+import { createAwsCallBudget } from '@rolegraph/credentials/aws';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import { createSchema, createYoga, maskError, type YogaServerInstance } from 'graphql-yoga';
 import { createAuthenticator } from './auth/authenticate.js';
@@ -303,16 +304,20 @@ export function createGateway(deps: GatewayDeps): Gateway {
       const signal = querySignalOf(request);
       // Every AWS call of the request listens to its signal; hundreds is normal.
       setMaxListeners(0, signal);
+      // Enforced at the seam: the up-front estimate can only guess what paging and batching do.
+      const budget = createAwsCallBudget(config.limits.maxAwsCalls);
       return {
         requestId: requestIdOf(request),
         caller,
         config,
         signal,
+        budget,
         accounts: createRequestAccounts({
           config,
           caller,
           gate: createAccountGate(config.server.maxConcurrentAccounts),
           signal,
+          budget,
           sessionFor,
         }),
       };

@@ -1,20 +1,30 @@
 import type { Session } from '@rolegraph/credentials';
-import type { AwsCallContext } from '@rolegraph/credentials/aws';
+import type { AwsCallBudget, AwsCallContext } from '@rolegraph/credentials/aws';
 import { toEc2Error } from './errors.js';
 
 /** What every loader of one `createEc2Loaders` call shares. */
 export interface LoaderContext {
   session: Session;
   signal?: AbortSignal | undefined;
+  /** The request's AWS-call budget, taken by every call. */
+  budget?: AwsCallBudget | undefined;
   /** Ids per Describe call; more are split into several calls in the same batch. */
   maxBatchSize: number;
 }
 
 /** The `callAws` context of this request's EC2 calls in `region`. */
 export function callContext(
-  ctx: Pick<LoaderContext, 'session' | 'signal'>,
+  ctx: Pick<LoaderContext, 'session' | 'signal' | 'budget'>,
   region: string,
   extra: Partial<AwsCallContext> = {},
 ): AwsCallContext {
-  return { session: ctx.session, service: 'ec2', region, signal: ctx.signal, toError: toEc2Error, ...extra };
+  return {
+    session: ctx.session,
+    service: 'ec2',
+    region,
+    signal: ctx.signal,
+    budget: ctx.budget,
+    toError: toEc2Error,
+    ...extra,
+  };
 }

@@ -1,4 +1,5 @@
 import type { Session } from '@rolegraph/credentials';
+import type { AwsCallBudget } from '@rolegraph/credentials/aws';
 import type DataLoader from 'dataloader';
 import type { LoaderContext } from './context.js';
 import { type ListInstancesArgs, listInstances } from './list-instances.js';
@@ -10,6 +11,11 @@ export interface Ec2LoadersOptions {
   session: Session;
   /** Cancels every call of these loaders; calls after it fired fail with `ABORTED` unsent. */
   signal?: AbortSignal;
+  /**
+   * AWS calls these loaders may send (shared with other loaders of the same request); once it
+   * is spent, calls fail with `AWS_CALL_BUDGET_EXCEEDED` unsent. @default no limit
+   */
+  budget?: AwsCallBudget;
   /**
    * Most ids in one Describe call (1..1000); a batch with more is split into several calls.
    * @default 1000
@@ -38,7 +44,7 @@ export interface Ec2Loaders {
  * );
  */
 export function createEc2Loaders(options: Ec2LoadersOptions): Ec2Loaders {
-  const { session, signal } = options;
+  const { session, signal, budget } = options;
   if (typeof session !== 'object' || session === null || typeof session.client !== 'function') {
     throw new TypeError(`createEc2Loaders: session must be a Session, got ${String(session)}`);
   }
@@ -48,7 +54,7 @@ export function createEc2Loaders(options: Ec2LoadersOptions): Ec2Loaders {
       `createEc2Loaders: maxBatchSize must be an integer in 1..${MAX_IDS_PER_CALL}, got ${String(options.maxBatchSize)}`,
     );
   }
-  const ctx: LoaderContext = { session, signal, maxBatchSize };
+  const ctx: LoaderContext = { session, signal, budget, maxBatchSize };
   const loaders = createRegionalLoaders(ctx);
   return { ...loaders, listInstances: (args) => listInstances(ctx, loaders.instance, args) };
 }

@@ -1,3 +1,4 @@
+import { createAwsCallBudget } from '@rolegraph/credentials/aws';
 import { awsError, createFakeSession as fakeSession } from '@rolegraph/credentials/testing';
 import { describe, expect, it } from 'vitest';
 import { fakeEc2, idsSent, instanceId } from '../test/fake-ec2.js';
@@ -37,6 +38,24 @@ describe('toInstanceFilters', () => {
 });
 
 describe('listInstances', () => {
+  it('takes from the request budget: once it is spent, nothing more is sent (AWS_CALL_BUDGET_EXCEEDED)', async () => {
+    const { session, calls } = fakeSession(fakeEc2(fleet));
+    const budget = createAwsCallBudget(2);
+    const ec2 = createEc2Loaders({ session, budget });
+    const first = await ec2.listInstances({ region: 'us-east-1', first: 5 });
+    await ec2.listInstances({ region: 'us-east-1', first: 5, after: first.endCursor });
+    const third = await ec2
+      .listInstances({ region: 'us-east-1', first: 5, after: first.endCursor })
+      .catch((e: unknown) => e);
+    expect(third).toMatchObject({ code: AdapterErrorCode.AWS_CALL_BUDGET_EXCEEDED, retryable: false });
+    // Loads through the same request's other loaders are refused too.
+    const group = await ec2.securityGroup
+      .load({ region: 'us-east-1', id: 'sg-0123456789abcdef0' })
+      .catch((e) => e);
+    expect(group).toMatchObject({ code: AdapterErrorCode.AWS_CALL_BUDGET_EXCEEDED });
+    expect(calls).toHaveLength(2);
+  });
+
   it('pages with MaxResults/NextToken and primes the instance loader', async () => {
     const { session, calls } = fakeSession(fakeEc2(fleet));
     const ec2 = createEc2Loaders({ session });

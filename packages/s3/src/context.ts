@@ -1,5 +1,5 @@
 import type { Session } from '@rolegraph/credentials';
-import type { AwsCallContext } from '@rolegraph/credentials/aws';
+import type { AwsCallBudget, AwsCallContext } from '@rolegraph/credentials/aws';
 import type { LimitFunction } from 'p-limit';
 import { S3Error } from './errors.js';
 
@@ -7,6 +7,8 @@ import { S3Error } from './errors.js';
 export interface LoaderContext {
   session: Session;
   signal?: AbortSignal | undefined;
+  /** The request's AWS-call budget, taken by every call. */
+  budget?: AwsCallBudget | undefined;
   /** Caps how many per-bucket calls of this request are in flight at once. */
   limit: LimitFunction;
   /** Where account-level calls (ListBuckets) and region lookups are sent. */
@@ -28,6 +30,7 @@ export function callContext(
     service: 's3',
     region,
     signal: ctx.signal,
+    budget: ctx.budget,
     about: bucket === undefined ? undefined : `for bucket ${bucket}`,
     toError: (message, options) => new S3Error(message, { ...options, bucket }),
     ...extra,

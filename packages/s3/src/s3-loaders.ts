@@ -1,4 +1,5 @@
 import type { Session } from '@rolegraph/credentials';
+import type { AwsCallBudget } from '@rolegraph/credentials/aws';
 import type DataLoader from 'dataloader';
 import pLimit from 'p-limit';
 import { type BucketLoaders, createBucketLoaders } from './bucket-loaders.js';
@@ -13,6 +14,11 @@ export interface S3LoadersOptions {
   session: Session;
   /** Cancels every call of these loaders; calls after it fired fail with `ABORTED` unsent. */
   signal?: AbortSignal;
+  /**
+   * AWS calls these loaders may send (shared with other loaders of the same request); once it
+   * is spent, calls fail with `AWS_CALL_BUDGET_EXCEEDED` unsent. @default no limit
+   */
+  budget?: AwsCallBudget;
   /**
    * Most per-bucket calls (region, tags, encryption, ..., listObjects) of this request in
    * flight at once. S3 has no batch API, so this is what keeps a wide query from a burst.
@@ -52,7 +58,7 @@ export const DEFAULT_CONCURRENCY = 16;
  * const tags = await s3.tags.loadMany(items.map((b) => b.name)); // 1 call per bucket, ≤ 8 at once
  */
 export function createS3Loaders(options: S3LoadersOptions): S3Loaders {
-  const { session, signal } = options;
+  const { session, signal, budget } = options;
   if (typeof session !== 'object' || session === null || typeof session.client !== 'function') {
     throw new TypeError(`createS3Loaders: session must be a Session, got ${String(session)}`);
   }
@@ -66,7 +72,7 @@ export function createS3Loaders(options: S3LoadersOptions): S3Loaders {
   if (typeof defaultRegion !== 'string' || defaultRegion.length === 0) {
     throw new TypeError(`createS3Loaders: defaultRegion must be a region name, got ${String(defaultRegion)}`);
   }
-  const ctx: LoaderContext = { session, signal, limit: pLimit(concurrency), defaultRegion };
+  const ctx: LoaderContext = { session, signal, budget, limit: pLimit(concurrency), defaultRegion };
   const region = createBucketRegionLoader(ctx);
   return {
     listBuckets: (args) => listBuckets(ctx, region, args),

@@ -1,4 +1,5 @@
 import type { Session } from '@rolegraph/credentials';
+import type { AwsCallBudget } from '@rolegraph/credentials/aws';
 import { createEc2Loaders, type Ec2Loaders } from '@rolegraph/ec2';
 import { createS3Loaders, type S3Loaders } from '@rolegraph/s3';
 import type { AccountConfig, GatewayConfig } from '../config/config-schema.js';
@@ -41,6 +42,8 @@ export type GatewayContext = {
   accounts: RequestAccounts;
   config: GatewayConfig;
   signal: AbortSignal;
+  /** The AWS calls this request may still send (`limits.maxAwsCalls`), shared by every account. */
+  budget: AwsCallBudget;
 };
 
 export interface RequestAccountsOptions {
@@ -48,6 +51,7 @@ export interface RequestAccountsOptions {
   caller: Caller;
   gate: AccountGate;
   signal: AbortSignal;
+  budget: AwsCallBudget;
   /** The process-wide session of an account (instrumented for metrics). */
   sessionFor: (account: AccountConfig) => Session;
 }
@@ -60,7 +64,7 @@ function allows(caller: Caller, account: AccountConfig): boolean {
 
 /** Builds the per-request account view: nothing is created until a resolver asks. */
 export function createRequestAccounts(options: RequestAccountsOptions): RequestAccounts {
-  const { config, caller, gate, signal } = options;
+  const { config, caller, gate, signal, budget } = options;
   const byName = new Map<string, AccountConfig>();
   for (const account of config.accounts) {
     byName.set(account.alias, account);
@@ -83,13 +87,14 @@ export function createRequestAccounts(options: RequestAccountsOptions): RequestA
       config: account,
       session: getSession,
       ec2() {
-        ec2 ??= createEc2Loaders({ session: getSession(), signal });
+        ec2 ??= createEc2Loaders({ session: getSession(), signal, budget });
         return ec2;
       },
       s3() {
         s3 ??= createS3Loaders({
           session: getSession(),
           signal,
+          budget,
           defaultRegion: account.regions[0] ?? 'us-east-1',
         });
         return s3;

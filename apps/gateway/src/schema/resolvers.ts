@@ -174,7 +174,7 @@ export const resolvers: Resolvers = {
       const session = scope.session();
       return scope.run(() =>
         callAws(
-          { session, service: 'sts', region, signal: context.signal },
+          { session, service: 'sts', region, signal: context.signal, budget: context.budget },
           'GetCallerIdentity',
           (abortSignal) => session.callerIdentity({ region, ...(abortSignal ? { abortSignal } : {}) }),
         ),

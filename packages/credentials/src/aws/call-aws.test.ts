@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { CredentialsError } from '../errors.js';
 import { AwsCallError } from './aws-call-error.js';
 import { callAws, invalidArgument } from './call-aws.js';
+import { createAwsCallBudget } from './call-budget.js';
 import {
   AdapterErrorCode,
   awsErrorCode,
@@ -29,6 +30,26 @@ function sdkError(name: string, status: number, requestId = 'req-1'): Error {
 }
 
 describe('callAws', () => {
+  it('a spent budget: the call is not sent and fails with AWS_CALL_BUDGET_EXCEEDED', async () => {
+    const budget = createAwsCallBudget(2);
+    let sent = 0;
+    const send = async () => ++sent;
+    await callAws({ ...context, budget }, 'DescribeVolumes', send);
+    await callAws({ ...context, budget }, 'DescribeVolumes', send);
+    const failure = await callAws({ ...context, budget }, 'DescribeVolumes', send).catch((e: unknown) => e);
+    expect(sent).toBe(2);
+    expect(budget.used).toBe(2);
+    expect(failure).toBeInstanceOf(FakeServiceError);
+    expect(failure).toMatchObject({
+      code: AdapterErrorCode.AWS_CALL_BUDGET_EXCEEDED,
+      retryable: false,
+      operation: 'DescribeVolumes',
+      accountId: '123456789012',
+    });
+    expect((failure as Error).message).toMatch(/not sent .* budget of 2 AWS calls is spent/);
+    expect(() => createAwsCallBudget(-1)).toThrow(TypeError);
+  });
+
   it('sends with the signal and returns the answer', async () => {
     const signal = new AbortController().signal;
     let seen: AbortSignal | undefined;

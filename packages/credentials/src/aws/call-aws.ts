@@ -1,5 +1,6 @@
 import type { Session } from '../session.js';
 import { AwsCallError, type AwsCallErrorOptions } from './aws-call-error.js';
+import type { AwsCallBudget } from './call-budget.js';
 import {
   AdapterErrorCode,
   awsErrorCode,
@@ -20,6 +21,8 @@ export interface AwsCallContext {
   region: string;
   /** The caller's signal: once it fired, no call is sent. */
   signal?: AbortSignal | undefined;
+  /** Calls this unit of work may still send; once spent, no call is sent. */
+  budget?: AwsCallBudget | undefined;
   /** Makes the adapter's error class. @default a plain `AwsCallError` */
   toError?: AwsCallErrorFactory | undefined;
   /** Named in the message after the operation, e.g. `for bucket logs`. */
@@ -109,7 +112,21 @@ export async function callAws<T>(
   operation: string,
   send: (signal: AbortSignal | undefined) => Promise<T>,
 ): Promise<T> {
-  const { signal } = context;
+  const { signal, budget } = context;
+  if (budget && !signal?.aborted && !budget.take()) {
+    const toError = context.toError ?? plainError;
+    throw toError(
+      `${operation}${about(context)} not sent in ${place(context)}: the request's budget of ${budget.limit} AWS calls is spent`,
+      {
+        service: context.service,
+        operation,
+        accountId: context.session.accountId,
+        region: context.region,
+        code: AdapterErrorCode.AWS_CALL_BUDGET_EXCEEDED,
+        retryable: false,
+      },
+    );
+  }
   try {
     if (signal?.aborted) throw signal.reason;
     return await send(signal);

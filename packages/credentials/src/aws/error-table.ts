@@ -35,6 +35,8 @@ export const AdapterErrorCode = {
   SOURCE_CREDENTIALS_UNAVAILABLE: 'SOURCE_CREDENTIALS_UNAVAILABLE',
   /** The caller's `AbortSignal` fired. */
   ABORTED: 'ABORTED',
+  /** The request's `AwsCallBudget` was spent, so this call was not sent. Not retryable as it is. */
+  AWS_CALL_BUDGET_EXCEEDED: 'AWS_CALL_BUDGET_EXCEEDED',
   /** A caller's argument is not one the adapter can use (a cursor it did not make); nothing was sent. */
   INVALID_ARGUMENT: 'INVALID_ARGUMENT',
   /** Any other AWS failure. */
