@@ -195,8 +195,15 @@ export const resolvers: Resolvers = {
     lastError: async (scope) => {
       await scope.credentialsSettled();
       const error = scope.session().status().credentials.lastError;
+      // STS's own message names the source principal and role ARNs (the hub, the management
+      // account): it goes to the log only. Callers get the code and the account they asked for.
       return error
-        ? { code: error.code, message: error.message, at: error.at, recoverable: error.recoverable }
+        ? {
+            code: error.code,
+            message: `Refreshing the credentials of account ${scope.config.alias} failed (${error.code})${error.recoverable ? '; it is tried again later' : ''}`,
+            at: error.at,
+            recoverable: error.recoverable,
+          }
         : null;
     },
   },
