@@ -22,6 +22,7 @@ import { createAccountGate } from './limits/account-gate.js';
 import { createClientMetrics } from './observability/client-metrics.js';
 import { createJsonLog, type LogFn } from './observability/log.js';
 import { createMetrics, type GatewayMetrics } from './observability/metrics.js';
+import { countRequestCalls, requestStatsOf } from './observability/request-stats.js';
 import { useErrorReporting } from './plugins/use-error-reporting.js';
 import { useFanOutCost } from './plugins/use-fan-out-cost.js';
 import { useIntrospectionSwitch } from './plugins/use-introspection-switch.js';
@@ -300,6 +301,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
     },
     context: async ({ request }) => {
       const caller = callerOf(request) ?? (await authenticate(request));
+      const stats = requestStatsOf(request);
+      stats.caller = { name: caller.name, kind: caller.kind };
       // Aborted when the caller goes away or server.queryTimeoutMs passes.
       const signal = querySignalOf(request);
       // Every AWS call of the request listens to its signal; hundreds is normal.
@@ -318,7 +321,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
           gate: createAccountGate(config.server.maxConcurrentAccounts),
           signal,
           budget,
-          sessionFor,
+          sessionFor: (account) => countRequestCalls(sessionFor(account), stats, account.alias),
         }),
       };
     },
@@ -333,7 +336,12 @@ export function createGateway(deps: GatewayDeps): Gateway {
       useIntrospectionSwitch({ enabled: config.server.introspection ?? !hasAuth(config) }),
       useObservability({ log, metrics, now, readiness, graphqlEndpoint: '/graphql' }),
       useQueryTimeout({ timeoutMs: config.server.queryTimeoutMs }),
-      ...useProtection({ limits: config.limits, csrfHeaders: config.server.csrfHeaders }),
+      ...useProtection({
+        limits: config.limits,
+        csrfHeaders: config.server.csrfHeaders,
+        // Wherever introspection is on, the schema is public to the caller anyway.
+        suggestions: config.server.introspection ?? !hasAuth(config),
+      }),
       useFanOutCost({
         limits: config.limits,
         maxRegions,

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -18,7 +19,13 @@ interface Started {
 
 function start(args: string[] = [], env: Record<string, string> = {}): Started {
   const child = spawn(process.execPath, [MAIN, ...args], {
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', PORT: '0', ...env },
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '/tmp',
+      PORT: '0',
+      ROLEGRAPH_LOG_FORMAT: 'json',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: Array<Record<string, unknown>> = [];
@@ -114,17 +121,121 @@ describe('main (the gateway process)', () => {
     expect(lines.find((l) => l.msg === 'shutting down')?.signal).toBe('SIGTERM');
   });
 
-  it('refuses a missing config file at start, naming it, with a non-zero exit', async () => {
-    const child = spawn(process.execPath, [MAIN, '--config', '/nonexistent/rolegraph.yaml'], {
+  it('refuses a missing config file at start with one log line naming it, and a non-zero exit', async () => {
+    const { code, stdout, stderr } = await runToExit(['--config', '/nonexistent/rolegraph.yaml']);
+    expect(code).toBe(1);
+    expect(stderr).toBe('');
+    const lines = stdout.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0] ?? '')).toMatchObject({
+      level: 'error',
+      msg: 'invalid configuration: /nonexistent/rolegraph.yaml: cannot be read (ENOENT)',
+      file: '/nonexistent/rolegraph.yaml',
+    });
+  });
+
+  it('resolves a relative config path against the directory pnpm was run in (INIT_CWD), and names the resolved path', async () => {
+    const dir = join(RESULTS, `init-cwd-${process.pid}`);
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, 'gw.yaml'), ACCOUNTS_YAML);
+    // As `pnpm start` runs it: in apps/gateway, with the user's directory in INIT_CWD.
+    const asScript = { INIT_CWD: dir, npm_lifecycle_event: 'start' };
+    const { child, lines, listening } = start(['--config', 'gw.yaml'], asScript);
+    await listening;
+    expect(lines.find((l) => l.msg === 'listening')?.accounts).toBe(1);
+    child.kill('SIGTERM');
+    const [exitCode, exitSignal] = (await once(child, 'exit')) as [number | null, string | null];
+    expect({ exitCode, exitSignal }).toEqual({ exitCode: 0, exitSignal: null });
+
+    const missing = await runToExit([], { ...asScript, ROLEGRAPH_CONFIG: 'missing.yaml' });
+    expect(missing.code).toBe(1);
+    expect(missing.stdout).toContain(`${join(dir, 'missing.yaml')}: cannot be read (ENOENT)`);
+  });
+
+  it('the real `pnpm start` from another directory reads the config file there', async () => {
+    const dir = join(RESULTS, `pnpm-start-${process.pid}`);
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, 'gw.yaml'), ACCOUNTS_YAML);
+    const child = spawn('pnpm', ['start'], {
+      cwd: dir,
+      env: { ...process.env, PORT: '0', ROLEGRAPH_CONFIG: 'gw.yaml', ROLEGRAPH_LOG_FORMAT: 'json' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const listening = await new Promise<Record<string, unknown>>((resolve, reject) => {
+      createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
+        if (!line.startsWith('{')) return;
+        const entry = JSON.parse(line) as Record<string, unknown>;
+        if (entry.msg === 'listening') resolve(entry);
+        if (entry.level === 'error') reject(new Error(line));
+      });
+      child.once('exit', (code) => reject(new Error(`exited with ${String(code)} before listening`)));
+    });
+    expect(listening.accounts).toBe(1);
+    child.kill('SIGTERM');
+    await once(child, 'exit');
+  }, 120_000);
+
+  it('Ctrl-C through pnpm (SIGINT, then the SIGINT pnpm forwards) drains and exits 0', async () => {
+    const { child, lines, listening } = start();
+    await listening;
+    child.kill('SIGINT');
+    child.kill('SIGINT');
+    const [code, signal] = (await once(child, 'exit')) as [number | null, string | null];
+    expect({ code, signal }).toEqual({ code: 0, signal: null });
+    expect(lines.map((l) => l.msg)).toEqual(expect.arrayContaining(['shutting down', 'stopped']));
+  });
+
+  it('demo mode speaks to people: pino-pretty lines and one banner, no JSON', async () => {
+    const child = spawn(process.execPath, [MAIN], {
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', PORT: '0' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    let stdout = '';
     let stderr = '';
     child.stderr?.on('data', (chunk: Buffer) => {
       stderr += chunk.toString();
     });
-    const [code] = (await once(child, 'exit')) as [number | null];
-    expect(code).not.toBe(0);
-    expect(stderr).toContain('/nonexistent/rolegraph.yaml');
+    await new Promise<void>((resolve, reject) => {
+      child.stdout?.on('data', (chunk: Buffer) => {
+        stdout += chunk.toString();
+        if (stdout.includes('Ctrl-C stops it.')) resolve();
+      });
+      child.once('exit', () => reject(new Error(`exited before the banner: ${stdout}${stderr}`)));
+    });
+    child.kill('SIGTERM');
+    await once(child, 'exit');
+    expect(stdout).not.toMatch(/^\{/m);
+    expect(stdout).toMatch(/INFO.*listening/);
+    expect(stdout.match(/GraphiQL {2}http:\/\/127\.0\.0\.1:\d+\/graphql/g)).toHaveLength(1);
+    expect(stdout).toContain('rolegraph gateway on the sandbox (accounts prod, staging, audit)');
+    expect(stderr).toBe('');
   });
 });
+
+const RESULTS = fileURLToPath(new URL('../test-results/', import.meta.url));
+
+const ACCOUNTS_YAML = `accounts:
+  - alias: prod
+    roleArn: arn:aws:iam::111111111111:role/RolegraphReader
+    regions: [us-east-1]
+`;
+
+async function runToExit(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [MAIN, ...args], {
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', PORT: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const [code] = (await once(child, 'exit')) as [number | null];
+  return { code, stdout, stderr };
+}

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Plugin } from 'graphql-yoga';
 import type { LogFn } from '../observability/log.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
+import { requestStatsOf } from '../observability/request-stats.js';
 
 export interface ObservabilityOptions {
   log: LogFn;
@@ -26,7 +27,7 @@ export function requestIdOf(request: Request): string {
 }
 
 /**
- * Request ids, one JSON log line per request, HTTP metrics, and the `/health`, `/ready` and
+ * Request ids, one log line per request (id, caller, accounts, AWS calls, duration), HTTP metrics, and the `/health`, `/ready` and
  * `/metrics` endpoints.
  */
 export function useObservability(options: ObservabilityOptions): Plugin {
@@ -66,6 +67,7 @@ export function useObservability(options: ObservabilityOptions): Plugin {
       metrics.httpRequests.inc({ method: request.method, path, status: String(response.status) });
       metrics.httpDuration.observe({ method: request.method, path }, durationMs / 1000);
       if (path === '/health' || path === '/ready' || path === '/metrics') return;
+      const stats = requestStatsOf(request);
       log({
         level: response.status >= 500 ? 'error' : 'info',
         msg: 'request',
@@ -74,6 +76,11 @@ export function useObservability(options: ObservabilityOptions): Plugin {
         path: url.pathname,
         status: response.status,
         durationMs,
+        // The caller's name and kind only: never a key, token or claim.
+        ...(stats.caller ? { caller: stats.caller.name, callerKind: stats.caller.kind } : {}),
+        accounts: [...stats.accounts],
+        awsCalls: stats.awsCalls,
+        awsErrors: stats.awsErrors,
       });
     },
   };
