@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
+import { sandboxBanner } from './banner.js';
 import type { FaultRule, LatencyOptions } from './knobs/knobs.js';
 import type { ServiceName } from './server/aws-error.js';
 import { startSandbox } from './start-sandbox.js';
@@ -7,7 +8,7 @@ import { startSandbox } from './start-sandbox.js';
 const usage = `rolegraph-sandbox: a local multi-account AWS (STS, EC2, S3)
 
 Options:
-  --port <n>                 port to listen on (default 4566)
+  --port <n>                 port to listen on (default 4566; 0 picks a free one)
   --host <addr>              address to bind (default 127.0.0.1)
   --fixture <path|demo>      YAML/JSON fixture file, or the built-in demo (default demo)
   --latency <svc=ms[:jitter]>  injected latency, repeatable (e.g. ec2=50:20)
@@ -72,23 +73,7 @@ async function main(): Promise<void> {
     allowShortSessions: values['allow-short-sessions'],
     ...(values['admin-token'] ? { adminToken: values['admin-token'] } : {}),
   });
-  const central = sb.fixture.accounts
-    .flatMap((a) => a.users)
-    .find((u) => u.name === sb.fixture.centralPrincipal);
-  const roles = sb.fixture.accounts.flatMap((a) => a.roles.map((r) => `  ${a.alias.padEnd(12)} ${r.arn}`));
-  console.log(`rolegraph-sandbox listening on ${sb.endpoint}
-
-Point the AWS CLI and SDKs at it:
-  export AWS_ENDPOINT_URL=${sb.endpoint}
-  export AWS_ACCESS_KEY_ID=${sb.credentials.accessKeyId}
-  export AWS_SECRET_ACCESS_KEY=${sb.credentials.secretAccessKey}
-  export AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
-  aws sts get-caller-identity          # ${central?.arn ?? ''}
-
-Roles:
-${roles.slice(0, 20).join('\n')}${roles.length > 20 ? `\n  ... and ${roles.length - 20} more` : ''}
-
-Admin: curl ${sb.endpoint}/_sandbox/counters   (also /_sandbox/calls, /_sandbox/reset, /_sandbox/knobs)`);
+  console.log(sandboxBanner(sb));
   const stop = () => {
     void sb.close().then(() => process.exit(0));
   };
