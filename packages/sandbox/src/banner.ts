@@ -17,7 +17,9 @@ export function sandboxBanner(sb: Pick<Sandbox, 'endpoint' | 'credentials' | 'fi
     .flatMap((a) => a.users)
     .find((u) => u.name === sb.fixture.centralPrincipal);
   const roles = sb.fixture.accounts.flatMap((a) => a.roles.map((r) => `  ${a.alias.padEnd(12)} ${r.arn}`));
-  const firstRole = sb.fixture.accounts.flatMap((a) => a.roles)[0]?.arn;
+  const reader = sb.fixture.accounts
+    .flatMap((a) => a.roles.map((r) => ({ alias: a.alias, arn: r.arn })))
+    .find((r) => r.arn.endsWith(':role/RolegraphReader'));
   const cli = `aws --endpoint-url ${sb.endpoint}`;
   return `rolegraph-sandbox listening on ${sb.endpoint}
 
@@ -26,7 +28,13 @@ Use it from this shell (each command names the sandbox; the dead proxy stops any
   export AWS_REGION=us-east-1 AWS_STS_REGIONAL_ENDPOINTS=regional AWS_EC2_METADATA_DISABLED=true
   export AWS_ENDPOINT_URL=${sb.endpoint} HTTPS_PROXY=${DEAD_PROXY} HTTP_PROXY=${DEAD_PROXY} NO_PROXY=${noProxy}
   ${cli} sts get-caller-identity    # ${central?.arn ?? ''}
-${firstRole ? `  ${cli} sts assume-role --role-arn ${firstRole} --role-session-name me\n` : ''}  ${cli} ec2 describe-instances --query 'Reservations[].Instances[].InstanceId'
+${
+  reader
+    ? `  # become ${reader.alias}'s reader role for the next commands:
+  eval "$(${cli} sts assume-role --role-arn ${reader.arn} --role-session-name me --output text --query 'Credentials.[AccessKeyId,SecretAccessKey,SessionToken]' | awk '{ printf "export AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s AWS_SESSION_TOKEN=%s", $1, $2, $3 }')"
+`
+    : ''
+}  ${cli} ec2 describe-instances --query 'Reservations[].Instances[].[InstanceId,InstanceType,State.Name]' --output text
   ${cli} s3 ls
 
 SDKs: endpoint ${sb.endpoint} with the keys above (SDK v3: endpoint; boto3: endpoint_url).
