@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalAws, startLocalAws } from './support/local-aws.js';
 
 const run = promisify(execFile);
-const packageDir = fileURLToPath(new URL('..', import.meta.url));
+const repo = fileURLToPath(new URL('../../..', import.meta.url));
 let work: string;
 let aws: LocalAws;
 
@@ -22,8 +23,18 @@ afterAll(async () => {
 });
 
 describe('the published tarball', () => {
-  it('packs, installs outside the workspace, imports and assumes a role', async () => {
-    await run('pnpm', ['pack', '--pack-destination', work], { cwd: packageDir });
+  it('packs from a clean tree (prepack builds), installs outside the workspace, imports and assumes a role', async () => {
+    // A fresh clone (HEAD as committed): nothing built, so only `prepack` can put dist/ in the tarball.
+    const clone = join(work, 'clone');
+    await run('git', ['clone', '-q', repo, clone], { timeout: 120_000 });
+    await run('pnpm', ['install', '--frozen-lockfile', '--offline'], {
+      cwd: clone,
+      timeout: 300_000,
+      env: { ...process.env, CI: 'true' },
+    });
+    const packageDir = join(clone, 'packages', 'credentials');
+    expect(existsSync(join(packageDir, 'dist'))).toBe(false);
+    await run('pnpm', ['pack', '--pack-destination', work], { cwd: packageDir, timeout: 300_000 });
     const tarball = (await readdir(work)).find((f) => f.endsWith('.tgz'));
     expect(tarball).toMatch(/^rolegraph-credentials-\d+\.\d+\.\d+\.tgz$/);
     const { stdout: listing } = await run('tar', ['-tzf', join(work, tarball ?? '')]);
