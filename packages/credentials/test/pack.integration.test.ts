@@ -78,5 +78,19 @@ console.log(JSON.stringify({ prefix: creds.accessKeyId.slice(0, 4), account: ses
     });
     expect(JSON.parse(stdout)).toEqual({ prefix: 'ASIA', account: '123456789012', errorClass: 'function' });
     expect(aws.assumeRoleCalls).toHaveLength(2);
-  }, 300_000);
+
+    // Every other publishable package of the clean clone packs its build too.
+    for (const name of ['ec2', 's3', 'sandbox']) {
+      const out = join(work, `packed-${name}`);
+      await run('mkdir', ['-p', out]);
+      await run('pnpm', ['pack', '--pack-destination', out], {
+        cwd: join(clone, 'packages', name),
+        timeout: 300_000,
+      });
+      const [file] = await readdir(out);
+      const { stdout: files } = await run('tar', ['-tzf', join(out, file ?? '')]);
+      expect(files, name).toContain('package/dist/index.js');
+      expect(files, name).toContain('package/dist/index.d.ts');
+    }
+  }, 600_000);
 });
