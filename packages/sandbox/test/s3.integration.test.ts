@@ -301,3 +301,22 @@ describe('S3 auth errors', () => {
     expect([skewed.name, skewed.$metadata.httpStatusCode]).toEqual(['RequestTimeTooSkewed', 403]);
   });
 });
+
+describe('addressing', () => {
+  it('an IP endpoint needs no forcePathStyle: the SDK addresses buckets by path on its own', async () => {
+    const client = s3('us-east-1', prod, { forcePathStyle: false });
+    const seen: string[] = [];
+    client.middlewareStack.add(
+      (next) => async (args) => {
+        const request = args.request as { hostname?: string; path?: string };
+        seen.push(`${request.hostname ?? ''}${request.path ?? ''}`);
+        return next(args);
+      },
+      { step: 'finalizeRequest', name: 'seeAddress' },
+    );
+    const bucket = account(sb, 'prod').buckets.find((b) => b.region === 'us-east-1') as FixtureBucket;
+    const listed = await client.send(new ListObjectsV2Command({ Bucket: bucket.name, MaxKeys: 1 }));
+    expect(listed.Name).toBe(bucket.name);
+    expect(seen[0]).toBe(`127.0.0.1/${bucket.name}/`);
+  });
+});

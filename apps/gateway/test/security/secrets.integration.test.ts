@@ -1,6 +1,7 @@
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { hashApiKey } from '../../src/auth/authenticate.js';
+import { createLog, type LogEntry } from '../../src/observability/log.js';
 import { CSRF, type Harness, startHarness } from '../helpers.js';
 import { listen } from './security-helpers.js';
 
@@ -20,6 +21,16 @@ describe('no credential the sandbox issued ever leaves the gateway', () => {
   let closeServer: () => Promise<void>;
   const captured: string[] = [];
   const codes = new Set<string>();
+  // What the call sites log, and what the production logger (pino, both formats) writes from it.
+  const entries: LogEntry[] = [];
+  const written: string[] = [];
+  const json = createLog({ format: 'json', minLevel: 'debug', write: (line) => written.push(line) });
+  const pretty = createLog({
+    format: 'pretty',
+    minLevel: 'debug',
+    colorize: false,
+    write: (line) => written.push(line),
+  });
 
   beforeAll(async () => {
     h = await startHarness({
@@ -35,6 +46,11 @@ describe('no credential the sandbox issued ever leaves the gateway', () => {
       // The session cache's default retry backoff would keep a failed account failing for the
       // rest of this short test; the recovery after each fault is part of what is exercised.
       deps: {
+        log: (entry) => {
+          entries.push(entry);
+          json(entry);
+          pretty(entry);
+        },
         refresh: { refreshBackoff: { minMs: 1, maxMs: 5 }, nonRecoverableErrorTtl: { minMs: 1, maxMs: 5 } },
       },
     });
@@ -216,8 +232,14 @@ describe('no credential the sandbox issued ever leaves the gateway', () => {
       ...(c.sessionToken ? [c.sessionToken] : []),
     ]);
     expect(secrets.length).toBeGreaterThanOrEqual(3 * sessions.length);
-    const logLines = h.logs.map((entry) => JSON.stringify(entry));
-    expect(logLines.length).toBeGreaterThan(20);
+    // pino-pretty writes through a stream: let its last lines land.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const logLines = [...entries.map((entry) => JSON.stringify(entry)), ...written];
+    expect(entries.length).toBeGreaterThan(20);
+    expect(written.length).toBeGreaterThanOrEqual(2 * entries.filter((e) => e.level !== 'debug').length);
+    expect(written.some((line) => line.includes('"msg":"request"') && line.includes('"caller":"ops"'))).toBe(
+      true,
+    );
     expect(captured.length).toBeGreaterThan(100);
     const haystack = [...captured, ...logLines];
     for (const text of haystack) {
