@@ -19,10 +19,12 @@ import type { AccountConfig, AccountSource, GatewayConfig } from './config/confi
 import { failureOf, redact, toGraphQLError, typedError, withCode } from './errors.js';
 import { createSourceCheck, type SourceStatus } from './health/source-check.js';
 import { createAccountGate } from './limits/account-gate.js';
+import { createAccountActivity } from './observability/account-activity.js';
 import { createClientMetrics } from './observability/client-metrics.js';
 import { createJsonLog, type LogFn } from './observability/log.js';
 import { createMetrics, type GatewayMetrics } from './observability/metrics.js';
 import { countRequestCalls, requestStatsOf } from './observability/request-stats.js';
+import { trackAccountCalls } from './observability/track-account-calls.js';
 import { useErrorReporting } from './plugins/use-error-reporting.js';
 import { useFanOutCost } from './plugins/use-fan-out-cost.js';
 import { useIntrospectionSwitch } from './plugins/use-introspection-switch.js';
@@ -30,6 +32,7 @@ import { requestIdOf, useObservability } from './plugins/use-observability.js';
 import { useProtection } from './plugins/use-protection.js';
 import { querySignalOf, useQueryTimeout } from './plugins/use-query-timeout.js';
 import { callerOf, LOOPBACK_HOSTS, useRequestGuard } from './plugins/use-request-guard.js';
+import { useStatusPage } from './plugins/use-status-page.js';
 import { withArgumentChecks } from './schema/argument-checks.js';
 import { createRequestAccounts, type GatewayContext } from './schema/context.js';
 import { exampleQueries } from './schema/examples.js';
@@ -220,6 +223,9 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const log = deps.log ?? createJsonLog({ now });
   const metrics = deps.metrics ?? createMetrics();
   const ownsSessions = deps.sessions === undefined;
+  // Recent AWS calls per account for /status, counted by middleware on each session client.
+  const activity = createAccountActivity({ now });
+  const clientMetrics = createClientMetrics(metrics, now);
   const sessions =
     deps.sessions ??
     createSessionCache({
@@ -232,7 +238,10 @@ export function createGateway(deps: GatewayDeps): Gateway {
       ...(choosesRetry(deps.clientDefaults)
         ? {}
         : { clientConfig: () => ({ retryStrategy: createAwsRetryStrategy() }) }),
-      onClient: createClientMetrics(metrics, now),
+      onClient: (client, info) => {
+        clientMetrics(client);
+        trackAccountCalls(client, info.session.accountId, activity);
+      },
       ...(deps.refresh ? { refresh: deps.refresh } : {}),
       ...(deps.recoveryProbe !== undefined ? { recoveryProbe: deps.recoveryProbe } : {}),
       // Room for every configured account and its hub role, so a query over all of them never
@@ -335,6 +344,15 @@ export function createGateway(deps: GatewayDeps): Gateway {
       }),
       useIntrospectionSwitch({ enabled: config.server.introspection ?? !hasAuth(config) }),
       useObservability({ log, metrics, now, readiness, graphqlEndpoint: '/graphql' }),
+      useStatusPage({
+        accounts: config.accounts,
+        // The cached session, looked up without creating one or refreshing its idle time.
+        peek: (account) =>
+          sessions.sessions().find((s) => s.accountId === account.accountId && s.roleArn === account.roleArn),
+        activity,
+        authenticate,
+        now,
+      }),
       useQueryTimeout({ timeoutMs: config.server.queryTimeoutMs }),
       ...useProtection({
         limits: config.limits,
