@@ -113,6 +113,7 @@ async function main(): Promise<void> {
         '',
         `  rolegraph gateway${demoAccounts ? ` on the sandbox (accounts ${demoAccounts.join(', ')})` : ''}`,
         ...(config.server.graphiql ? [`  GraphiQL  ${url}`] : [`  GraphQL   ${url}`]),
+        `  Status    ${base}/status`,
         `  Metrics   ${base}/metrics`,
         '  Ctrl-C stops it.',
         '',
