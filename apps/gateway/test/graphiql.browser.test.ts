@@ -10,7 +10,8 @@ import { gql, type Harness, startHarness } from './helpers.js';
 const CHROMIUM = '/usr/bin/chromium';
 const available = existsSync(CHROMIUM);
 const inCi = process.env.CI === 'true';
-const screenshot = join(dirname(fileURLToPath(import.meta.url)), '..', 'test-results', 'graphiql.png');
+const results = join(dirname(fileURLToPath(import.meta.url)), '..', 'test-results');
+const screenshot = join(results, 'graphiql.png');
 
 if (!available && !inCi) {
   // Visible in the run output; in CI a missing Chromium fails below instead.
@@ -92,6 +93,86 @@ describe.skipIf(!available && !inCi)('GraphiQL in Chromium', () => {
     await page.screenshot({ path: screenshot, fullPage: false });
     expect(existsSync(screenshot)).toBe(true);
     expect(outside).toEqual([]);
+    await page.close();
+  });
+
+  it('shows every preloaded comment line whole in a 1400 px window', async () => {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    await page.goto(url, { waitUntil: 'load' });
+    await page.getByText('query OneAccount').first().waitFor({ timeout: 20_000 });
+    const tabs = ['OneAccount', 'AllAccounts', 'AccountHealth'];
+    await expect.poll(() => page.locator('.graphiql-tab-button').count(), { timeout: 10_000 }).toBe(3);
+    for (const tab of tabs) {
+      // The tabs are draggable: a synthetic click selects without starting a drag.
+      await page.locator('.graphiql-tab-button', { hasText: tab }).dispatchEvent('click');
+      const editorText = () => page.locator('.graphiql-query-editor .view-lines').textContent();
+      await expect
+        .poll(async () => (await editorText())?.replace(/\s+/g, ' '), { timeout: 10_000 })
+        .toContain(`query ${tab}`);
+      // Each comment line's text against the editor's visible right edge (the toolbar's left).
+      const cut = await page.evaluate(() => {
+        const editor = document.querySelector('.graphiql-query-editor');
+        const toolbar = document.querySelector('.graphiql-toolbar');
+        const limit = toolbar?.getBoundingClientRect().left ?? editor?.getBoundingClientRect().right ?? 0;
+        const lines = [...(editor?.querySelectorAll('.view-line') ?? [])];
+        const comments = lines.filter((l) => (l.textContent ?? '').trimStart().startsWith('#'));
+        return {
+          comments: comments.length,
+          cut: comments
+            .filter((l) => {
+              const spans = [...l.querySelectorAll('span > span')];
+              return spans.some((sp) => sp.getBoundingClientRect().right > limit);
+            })
+            .map((l) => l.textContent),
+        };
+      });
+      expect(cut.comments, tab).toBeGreaterThanOrEqual(2);
+      expect(cut.cut, tab).toEqual([]);
+    }
+    await page.screenshot({ path: join(results, 'graphiql-comments.png'), fullPage: false });
+    await page.close();
+  });
+
+  it('builds a query by clicking in the Explorer, runs it and shows the data', async () => {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    await page.goto(url, { waitUntil: 'load' });
+    await page.getByText('query OneAccount').first().waitFor({ timeout: 20_000 });
+    // A new, empty tab, then the Explorer from the sidebar (bundled by yoga's GraphiQL, offline).
+    await page.locator('.graphiql-tab-add').click();
+    await page.locator('.graphiql-sidebar button[aria-label="Show GraphiQL Explorer"]').click();
+    const explorer = page.locator('.graphiql-explorer-root');
+    await explorer.waitFor({ timeout: 10_000 });
+    await explorer.locator('.graphiql-explorer-accounts > span[data-field-name="accounts"]').first().click();
+    await explorer
+      .locator('.graphiql-explorer-accounts .graphiql-explorer-alias span[data-field-name="alias"]')
+      .first()
+      .click();
+    await explorer
+      .locator('.graphiql-explorer-accounts .graphiql-explorer-accountId span[data-field-name="accountId"]')
+      .first()
+      .click();
+    // The editor now holds the query the clicks built.
+    const editor = page.locator('.graphiql-query-editor');
+    await expect
+      .poll(async () => (await editor.textContent())?.replace(/\s+/g, ' '), { timeout: 10_000 })
+      .toMatch(/accounts \{ alias accountId \}/);
+    const answered = page.waitForResponse(
+      (r) =>
+        r.url().startsWith(url) &&
+        r.request().method() === 'POST' &&
+        (r.request().postData() ?? '').includes('accountId'),
+    );
+    await page.locator('.graphiql-execute-button').click();
+    const body = (await (await answered).json()) as {
+      data?: { accounts?: Array<{ alias: string; accountId: string }> };
+    };
+    expect(body.data?.accounts).toEqual([
+      { alias: 'prod', accountId: '111111111111' },
+      { alias: 'staging', accountId: '222222222222' },
+      { alias: 'audit', accountId: '333333333333' },
+    ]);
+    await page.locator('.result-window').getByText('"333333333333"').first().waitFor({ timeout: 20_000 });
+    await page.screenshot({ path: join(results, 'graphiql-explorer.png'), fullPage: false });
     await page.close();
   });
 });

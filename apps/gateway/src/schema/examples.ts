@@ -1,10 +1,15 @@
-/** The example queries GraphiQL opens with, written for the configured accounts. */
+/**
+ * The example queries GraphiQL opens with, written for the configured accounts. Comment lines
+ * stay within 46 characters: what the editor shows whole at 1400 px (graphiql.browser.test.ts).
+ */
 export function exampleQueries(accountAliases: readonly string[]): Array<{ query: string }> {
   const one = accountAliases[0] ?? 'prod';
   return [
     {
-      query: `# One account: its instances (with security groups and volumes) and buckets.
-# Every account argument takes an alias or a 12-digit account id.
+      query: `# One account: its instances (with security
+# groups and volumes) and its buckets. Every
+# account argument takes an alias or an id.
+# Build your own in the Explorer (left bar).
 query OneAccount {
   instances(account: "${one}", first: 10) {
     nodes {
@@ -31,8 +36,10 @@ query OneAccount {
 `,
     },
     {
-      query: `# Every account and all its regions at once. A failing account is null for its
-# fields only, with an error naming it; the others still answer.
+      query: `# Every account, all its regions at once.
+# A failing account is null for its fields
+# only, with an error naming it; the others
+# still answer.
 query AllAccounts {
   accounts {
     alias
@@ -54,7 +61,8 @@ query AllAccounts {
 `,
     },
     {
-      query: `# Account health: who each session is, and how its credentials are doing.
+      query: `# Account health: who each session is, and
+# how its credentials are doing.
 query AccountHealth {
   accounts {
     alias
