@@ -1,5 +1,7 @@
 import { setMaxListeners } from 'node:events';
+import { useOpenTelemetry } from '@envelop/opentelemetry';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
+import type { TracerProvider } from '@opentelemetry/api';
 import {
   type CredentialEvent,
   createSessionCache,
@@ -12,7 +14,7 @@ import {
 } from '@rolegraph/credentials';
 import { createAwsCallBudget } from '@rolegraph/credentials/aws';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
-import { createSchema, createYoga, maskError, type YogaServerInstance } from 'graphql-yoga';
+import { createSchema, createYoga, maskError, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { createAuthenticator } from './auth/authenticate.js';
 import { choosesRetry, createAwsRetryStrategy } from './aws-retry.js';
 import type { AccountConfig, AccountSource, GatewayConfig } from './config/config-schema.js';
@@ -24,6 +26,8 @@ import { createClientMetrics } from './observability/client-metrics.js';
 import { createJsonLog, type LogFn } from './observability/log.js';
 import { createMetrics, type GatewayMetrics } from './observability/metrics.js';
 import { countRequestCalls, requestStatsOf } from './observability/request-stats.js';
+import { traceAwsCalls } from './observability/trace-aws-calls.js';
+import { createOtlpTracing, type GatewayTracing } from './observability/tracing.js';
 import { trackAccountCalls } from './observability/track-account-calls.js';
 import { useErrorReporting } from './plugins/use-error-reporting.js';
 import { useFanOutCost } from './plugins/use-fan-out-cost.js';
@@ -68,6 +72,11 @@ export interface GatewayDeps {
   now?: () => number;
   /** @default a fresh registry */
   metrics?: GatewayMetrics;
+  /**
+   * Where spans go (a span per GraphQL operation and per AWS call). Omitted: an OTLP/HTTP
+   * exporter when `config.tracing` is set, otherwise no tracing at all.
+   */
+  tracerProvider?: TracerProvider;
 }
 
 /** Whatever the HTTP adapter passes along with each request (node: `req`, `res`). */
@@ -226,6 +235,12 @@ export function createGateway(deps: GatewayDeps): Gateway {
   // Recent AWS calls per account for /status, counted by middleware on each session client.
   const activity = createAccountActivity({ now });
   const clientMetrics = createClientMetrics(metrics, now);
+  const tracing: GatewayTracing | undefined = deps.tracerProvider
+    ? { provider: deps.tracerProvider, shutdown: async () => {} }
+    : config.tracing
+      ? createOtlpTracing(config.tracing)
+      : undefined;
+  const tracer = tracing?.provider.getTracer('@rolegraph/gateway');
   const sessions =
     deps.sessions ??
     createSessionCache({
@@ -241,6 +256,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
       onClient: (client, info) => {
         clientMetrics(client);
         trackAccountCalls(client, info.session.accountId, activity);
+        if (tracer) traceAwsCalls(client, { tracer, accountId: info.session.accountId, region: info.region });
       },
       ...(deps.refresh ? { refresh: deps.refresh } : {}),
       ...(deps.recoveryProbe !== undefined ? { recoveryProbe: deps.recoveryProbe } : {}),
@@ -373,6 +389,18 @@ export function createGateway(deps: GatewayDeps): Gateway {
               ).length,
       }),
       useErrorReporting({ log, metrics }),
+      // A span per GraphQL operation (name, type, document; never variables or results).
+      ...(tracing
+        ? [
+            useOpenTelemetry(
+              { resolvers: false, variables: false, result: false, document: true },
+              tracing.provider,
+              undefined,
+              undefined,
+              config.tracing?.serviceName ?? 'rolegraph-gateway',
+            ) as Plugin,
+          ]
+        : []),
     ],
   });
 
@@ -393,6 +421,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
         unsubscribe();
         if (ownsSessions) sessions.close();
         await yoga.dispose();
+        await tracing?.shutdown();
       })();
       return closed;
     },

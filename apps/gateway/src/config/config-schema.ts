@@ -177,6 +177,13 @@ function isLoopbackUrl(url: string): boolean {
   return host === 'localhost' || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 
+export const tracingSchema = z.strictObject({
+  /** OTLP/HTTP traces endpoint, e.g. `http://collector:4318/v1/traces`. Tracing is off without it. */
+  otlpEndpoint: httpUrlSchema,
+  /** The `service.name` resource attribute. @default rolegraph-gateway */
+  serviceName: z.string().min(1).default('rolegraph-gateway'),
+});
+
 export const gatewayConfigSchema = z
   .strictObject({
     accounts: z.array(accountSchema).default([]),
@@ -185,6 +192,7 @@ export const gatewayConfigSchema = z
     auth: authSchema.optional(),
     limits: limitsSchema.default(limitsSchema.parse({})),
     aws: awsSchema.default(awsSchema.parse({})),
+    tracing: tracingSchema.optional(),
   })
   .superRefine((config, ctx) => {
     if (config.accounts.length === 0 && config.profiles === undefined) {
@@ -287,6 +295,7 @@ export type ServerConfig = ParsedConfig['server'];
 export type AuthConfig = ParsedConfig['auth'];
 export type LimitsConfig = ParsedConfig['limits'];
 export type AwsConfig = ParsedConfig['aws'];
+export type TracingConfig = NonNullable<ParsedConfig['tracing']>;
 export type ApiKeyConfig = NonNullable<ParsedConfig['auth']>['apiKeys'][number];
 export type JwtConfig = NonNullable<NonNullable<ParsedConfig['auth']>['jwt']>;
 
@@ -297,4 +306,6 @@ export interface GatewayConfig {
   auth?: AuthConfig;
   limits: LimitsConfig;
   aws: AwsConfig;
+  /** OpenTelemetry tracing; absent: off. */
+  tracing?: TracingConfig;
 }
