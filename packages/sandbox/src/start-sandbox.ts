@@ -60,7 +60,7 @@ export interface SandboxCredentials {
 }
 
 export interface Sandbox {
-  /** `http://127.0.0.1:<port>`: the `endpoint` for every AWS client (S3 with `forcePathStyle: true`). */
+  /** `http://127.0.0.1:<port>`: the `endpoint` for every AWS client (an IP, so S3 needs no `forcePathStyle`). */
   readonly endpoint: string;
   readonly port: number;
   /** Keys of the fixture's central principal. */
