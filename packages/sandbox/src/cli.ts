@@ -73,12 +73,15 @@ async function main(): Promise<void> {
     allowShortSessions: values['allow-short-sessions'],
     ...(values['admin-token'] ? { adminToken: values['admin-token'] } : {}),
   });
-  console.log(sandboxBanner(sb));
+  // Before the banner: whoever reads it may press Ctrl-C at once. Repeated signals (pnpm
+  // forwards the terminal's SIGINT a second time) close only once.
+  let closing: Promise<void> | undefined;
   const stop = () => {
-    void sb.close().then(() => process.exit(0));
+    closing ??= sb.close().then(() => process.exit(0));
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+  console.log(sandboxBanner(sb));
 }
 
 main().catch((error: unknown) => {
