@@ -75,9 +75,11 @@ async function main(): Promise<void> {
   });
   // Before the banner: whoever reads it may press Ctrl-C at once. Repeated signals (pnpm
   // forwards the terminal's SIGINT a second time) close only once.
-  let closing: Promise<void> | undefined;
+  let stopping = false;
   const stop = () => {
-    closing ??= sb.close().then(() => process.exit(0));
+    if (stopping) return;
+    stopping = true;
+    void sb.close().then(() => process.exit(0));
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
