@@ -25,7 +25,7 @@ import { createAccountActivity } from './observability/account-activity.js';
 import { createClientMetrics } from './observability/client-metrics.js';
 import { createJsonLog, type LogFn } from './observability/log.js';
 import { createMetrics, type GatewayMetrics } from './observability/metrics.js';
-import { countRequestCalls, requestStatsOf } from './observability/request-stats.js';
+import { requestStatsOf } from './observability/request-stats.js';
 import { traceAwsCalls } from './observability/trace-aws-calls.js';
 import { createOtlpTracing, type GatewayTracing } from './observability/tracing.js';
 import { trackAccountCalls } from './observability/track-account-calls.js';
@@ -334,21 +334,17 @@ export function createGateway(deps: GatewayDeps): Gateway {
       setMaxListeners(0, signal);
       // Enforced at the seam: the up-front estimate can only guess what paging and batching do.
       const budget = createAwsCallBudget(config.limits.maxAwsCalls);
-      return {
-        requestId: requestIdOf(request),
-        caller,
+      const accounts = createRequestAccounts({
         config,
+        caller,
+        gate: createAccountGate(config.server.maxConcurrentAccounts),
         signal,
         budget,
-        accounts: createRequestAccounts({
-          config,
-          caller,
-          gate: createAccountGate(config.server.maxConcurrentAccounts),
-          signal,
-          budget,
-          sessionFor: (account) => countRequestCalls(sessionFor(account), stats, account.alias),
-        }),
-      };
+        sessionFor,
+      });
+      stats.budget = budget;
+      stats.accounts = () => accounts.used();
+      return { requestId: requestIdOf(request), caller, config, signal, budget, accounts };
     },
     plugins: [
       useRequestGuard({

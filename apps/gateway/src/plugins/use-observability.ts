@@ -78,9 +78,9 @@ export function useObservability(options: ObservabilityOptions): Plugin {
         durationMs,
         // The caller's name and kind only: never a key, token or claim.
         ...(stats.caller ? { caller: stats.caller.name, callerKind: stats.caller.kind } : {}),
-        accounts: [...stats.accounts],
-        awsCalls: stats.awsCalls,
-        awsErrors: stats.awsErrors,
+        accounts: stats.accounts?.() ?? [],
+        awsCalls: stats.budget?.used ?? 0,
+        awsErrors: stats.budget?.failed ?? 0,
       });
     },
   };

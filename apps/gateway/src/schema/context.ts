@@ -33,6 +33,8 @@ export interface RequestAccounts {
   get(name: string): AccountScope;
   /** The named accounts (errors in place of the ones that cannot be used), or every allowed one. */
   list(names?: readonly string[] | null): Array<AccountScope | GatewayError>;
+  /** Aliases of the accounts whose session this request used, for its log line. */
+  used(): string[];
 }
 
 /** What the resolvers get as `context`. */
@@ -71,6 +73,7 @@ export function createRequestAccounts(options: RequestAccountsOptions): RequestA
     byName.set(account.accountId, account);
   }
   const scopes = new Map<string, AccountScope>();
+  const used = new Set<string>();
 
   const scopeOf = (account: AccountConfig): AccountScope => {
     const existing = scopes.get(account.accountId);
@@ -80,7 +83,10 @@ export function createRequestAccounts(options: RequestAccountsOptions): RequestA
     let s3: S3Loaders | undefined;
     let settled: Promise<void> | undefined;
     const getSession = () => {
-      session ??= options.sessionFor(account);
+      if (!session) {
+        session = options.sessionFor(account);
+        used.add(account.alias);
+      }
       return session;
     };
     const scope: AccountScope = {
@@ -152,5 +158,6 @@ export function createRequestAccounts(options: RequestAccountsOptions): RequestA
       if (names) return names.map(resolve);
       return config.accounts.filter((a) => allows(caller, a)).map(scopeOf);
     },
+    used: () => [...used],
   };
 }

@@ -28,7 +28,7 @@ describe(`one query over ${ACCOUNTS} accounts (more than the default maxSessions
       // Correctness, not speed, is asserted here: the timeout is generous for a loaded 2-core machine.
       config: {
         server: { maxConcurrentAccounts: 64, queryTimeoutMs: 100_000 },
-        limits: { maxCost: 10_000_000 },
+        limits: { maxCost: 10_000_000, maxAwsCalls: 10_000 },
       },
       // The gateway's own retry policy, as in production (the harness default is one attempt).
       deps: { clientDefaults: {} },

@@ -39,6 +39,12 @@ describe('callAws', () => {
     const failure = await callAws({ ...context, budget }, 'DescribeVolumes', send).catch((e: unknown) => e);
     expect(sent).toBe(2);
     expect(budget.used).toBe(2);
+    expect(budget.failed).toBe(0);
+    const counted = createAwsCallBudget(5);
+    await callAws({ ...context, budget: counted }, 'DescribeVolumes', () =>
+      Promise.reject(sdkError('InternalError', 500)),
+    ).catch(() => undefined);
+    expect([counted.used, counted.failed]).toEqual([1, 1]);
     expect(failure).toBeInstanceOf(FakeServiceError);
     expect(failure).toMatchObject({
       code: AdapterErrorCode.AWS_CALL_BUDGET_EXCEEDED,

@@ -127,10 +127,11 @@ export async function callAws<T>(
       },
     );
   }
+  if (signal?.aborted) throw toAwsCallError(signal.reason, context, operation);
   try {
-    if (signal?.aborted) throw signal.reason;
     return await send(signal);
   } catch (error) {
+    budget?.recordFailure();
     throw toAwsCallError(error, context, operation);
   }
 }
