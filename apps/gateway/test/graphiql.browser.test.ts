@@ -1,58 +1,37 @@
 import { existsSync, mkdirSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { browserTestsSkipped, CHROMIUM, launchChromium, serveOnLoopback } from './browser.js';
 import { gql, type Harness, startHarness } from './helpers.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const available = existsSync(CHROMIUM);
-const inCi = process.env.CI === 'true';
 const results = join(dirname(fileURLToPath(import.meta.url)), '..', 'test-results');
 const screenshot = join(results, 'graphiql.png');
 
-if (!available && !inCi) {
+if (browserTestsSkipped) {
   // Visible in the run output; in CI a missing Chromium fails below instead.
   console.warn(
     `[graphiql.browser.test] SKIPPED: ${CHROMIUM} not found (install Debian's chromium to run it)`,
   );
 }
 
-describe.skipIf(!available && !inCi)('GraphiQL in Chromium', () => {
+describe.skipIf(browserTestsSkipped)('GraphiQL in Chromium', () => {
   let h: Harness;
-  let server: Server;
+  let server: Awaited<ReturnType<typeof serveOnLoopback>> | undefined;
   let browser: Browser;
   let url: string;
 
   beforeAll(async () => {
-    if (!available) throw new Error(`CI=true but ${CHROMIUM} is missing: the browser test must run in CI`);
     h = await startHarness({ config: { server: { graphiql: true } } });
-    server = createServer(h.gateway);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    server = await serveOnLoopback(h.gateway);
+    url = `${server.base}/graphql`;
+    browser = await launchChromium();
   }, 60_000);
 
   afterAll(async () => {
     await browser?.close();
-    if (server) {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    }
+    await server?.close();
     await h?.close();
   });
 

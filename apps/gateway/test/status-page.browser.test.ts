@@ -1,56 +1,35 @@
-import { existsSync, mkdirSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { browserTestsSkipped, CHROMIUM, launchChromium, serveOnLoopback } from './browser.js';
 import { gql, type Harness, startHarness } from './helpers.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const available = existsSync(CHROMIUM);
-const inCi = process.env.CI === 'true';
 const screenshot = join(dirname(fileURLToPath(import.meta.url)), '..', 'test-results', 'status-page.png');
 
-if (!available && !inCi) {
+if (browserTestsSkipped) {
   console.warn(
     `[status-page.browser.test] SKIPPED: ${CHROMIUM} not found (install Debian's chromium to run it)`,
   );
 }
 
-describe.skipIf(!available && !inCi)('/status in Chromium', () => {
+describe.skipIf(browserTestsSkipped)('/status in Chromium', () => {
   let h: Harness;
-  let server: Server;
+  let server: Awaited<ReturnType<typeof serveOnLoopback>> | undefined;
   let browser: Browser;
   let base: string;
 
   beforeAll(async () => {
-    if (!available) throw new Error(`CI=true but ${CHROMIUM} is missing: the browser test must run in CI`);
     h = await startHarness();
-    server = createServer(h.gateway);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    server = await serveOnLoopback(h.gateway);
+    base = server.base;
+    browser = await launchChromium();
   }, 60_000);
 
   afterAll(async () => {
     await browser?.close();
-    if (server) {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    }
+    await server?.close();
     await h?.close();
   });
 
