@@ -175,7 +175,7 @@ export const resolvers: Resolvers = {
       return scope.run(() =>
         callAws(
           { session, service: 'sts', region, signal: context.signal, budget: context.budget },
-          'GetCallerIdentity',
+          { operation: 'GetCallerIdentity', input: {} },
           (abortSignal) => session.callerIdentity({ region, ...(abortSignal ? { abortSignal } : {}) }),
         ),
       );
