@@ -1,4 +1,4 @@
-import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 /** Every metric the gateway exports on `/metrics`; one registry per gateway. */
 export interface GatewayMetrics {
@@ -13,6 +13,12 @@ export interface GatewayMetrics {
   stsCalls: Counter<'operation' | 'outcome'>;
   refreshes: Counter<'reason' | 'outcome'>;
   servedStale: Counter;
+  /** 1 while the shared Redis (`cache.redis`) answers, 0 while this replica uses its memory. */
+  redisUp: Gauge;
+  /** Times this replica stopped using Redis (a failed or timed-out command, a closed connection). */
+  redisOutages: Counter;
+  /** Cache and bucket operations served by this replica's memory instead of Redis. */
+  redisFallbacks: Counter<'store' | 'operation'>;
 }
 
 /**
@@ -84,6 +90,20 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Gatew
     servedStale: counter(
       'credentials_served_stale_total',
       'Requests served with cached credentials while STS was failing.',
+    ),
+    redisUp: new Gauge({
+      name: 'rolegraph_gateway_cache_redis_up',
+      help: '1 while the shared Redis (cache.redis) answers, 0 while this replica falls back to its own memory.',
+      registers,
+    }),
+    redisOutages: counter(
+      'cache_redis_outages_total',
+      'Times this replica stopped using Redis (a failed or timed-out command, a closed connection).',
+    ),
+    redisFallbacks: counter(
+      'cache_redis_fallbacks_total',
+      "Answer-cache and rate-limit operations served by this replica's memory instead of Redis, by store (answers, buckets) and operation.",
+      ['store', 'operation'],
     ),
   };
 }

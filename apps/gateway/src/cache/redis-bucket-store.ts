@@ -1,0 +1,118 @@
+import type { Redis } from 'ioredis';
+import type { BucketStore, TokenBucketSpec } from './store-interfaces.js';
+
+/**
+ * One token bucket, atomically (a Lua script runs alone on the Redis server). State: a hash
+ * of `tokens` (fractional) and `at` (the ms they were counted at). KEYS[1]: the bucket;
+ * ARGV: burst, refill per second, the caller's now in ms (empty: Redis's own TIME), and
+ * `take` or `drain`. Returns 0 when a token was taken, else the ms until one is there (none
+ * taken). A clock behind `at` (another replica's, or Redis after a failover) refills nothing
+ * instead of going back. The key expires once the bucket would be full again, so idle buckets
+ * cost no memory.
+ */
+export const TOKEN_BUCKET_LUA = `
+local burst = tonumber(ARGV[1])
+local perMs = tonumber(ARGV[2]) / 1000
+local now = tonumber(ARGV[3])
+if now == nil then
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+local state = redis.call('HMGET', KEYS[1], 'tokens', 'at')
+local tokens = tonumber(state[1])
+local at = tonumber(state[2])
+if tokens == nil or at == nil then
+  tokens = burst
+  at = now
+end
+if now > at then
+  tokens = math.min(burst, tokens + (now - at) * perMs)
+  at = now
+end
+local wait = 0
+if ARGV[4] == 'drain' then
+  tokens = 0
+elseif tokens >= 1 then
+  tokens = tokens - 1
+else
+  wait = math.max(1, math.ceil((1 - tokens) / perMs))
+end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(at))
+redis.call('PEXPIRE', KEYS[1], math.ceil((burst - tokens) / perMs) + 1000)
+return wait
+`;
+
+/** Whose clock the buckets count time by. */
+export type BucketClock = 'redis' | 'caller';
+
+export interface RedisBucketStoreOptions {
+  client: Redis;
+  /**
+   * `redis` (default): Redis's `TIME`, one clock for every replica, so skew between the
+   * replicas' clocks neither refills a bucket early nor starves it; the `nowMs` callers pass is
+   * not used. `caller`: the `nowMs` each call passes (for tests with a fake clock, or replicas
+   * whose clocks are known to agree).
+   * @default 'redis'
+   */
+  clock?: BucketClock;
+}
+
+interface BucketCommand {
+  rolegraphTokenBucket(
+    key: string,
+    burst: number,
+    perSecond: number,
+    now: string,
+    op: string,
+  ): Promise<number>;
+}
+
+function checkSpec(spec: TokenBucketSpec): void {
+  if (!(Number.isFinite(spec.burst) && spec.burst >= 1)) {
+    throw new TypeError(`token bucket burst must be a number >= 1, got ${String(spec.burst)}`);
+  }
+  if (!(Number.isFinite(spec.refillPerSecond) && spec.refillPerSecond > 0)) {
+    throw new TypeError(
+      `token bucket refillPerSecond must be a number > 0, got ${String(spec.refillPerSecond)}`,
+    );
+  }
+}
+
+/** Where a bucket lives in Redis (after the client's `keyPrefix`). */
+export function bucketKey(key: string): string {
+  return `bucket:${key}`;
+}
+
+/**
+ * Rate-limit token buckets in Redis, shared by every replica: one atomic Lua script per take
+ * (ioredis `defineCommand`: `EVALSHA`, and the script again after a Redis restart emptied its
+ * script cache). Errors are thrown; the fallback around it decides (see `createSharedStores`).
+ *
+ * @example
+ * const buckets = createRedisBucketStore({ client: link.client });
+ * const waitMs = await buckets.take('ec2:111111111111:us-east-1:describe', { burst: 100, refillPerSecond: 20 }, Date.now());
+ */
+export function createRedisBucketStore(options: RedisBucketStoreOptions): BucketStore {
+  const { client } = options;
+  const clock = options.clock ?? 'redis';
+  if (clock !== 'redis' && clock !== 'caller') {
+    throw new TypeError(`createRedisBucketStore: clock must be 'redis' or 'caller', got ${String(clock)}`);
+  }
+  if (!('rolegraphTokenBucket' in client)) {
+    client.defineCommand('rolegraphTokenBucket', { numberOfKeys: 1, lua: TOKEN_BUCKET_LUA });
+  }
+  const command = client as unknown as BucketCommand;
+  const run = (key: string, spec: TokenBucketSpec, nowMs: number, op: 'take' | 'drain') => {
+    checkSpec(spec);
+    const now = clock === 'caller' ? String(Math.floor(nowMs)) : '';
+    return command.rolegraphTokenBucket(bucketKey(key), spec.burst, spec.refillPerSecond, now, op);
+  };
+  return {
+    async take(key, spec, nowMs) {
+      return Number(await run(key, spec, nowMs, 'take'));
+    },
+    async drain(key, spec, nowMs) {
+      await run(key, spec, nowMs, 'drain');
+    },
+  };
+}
