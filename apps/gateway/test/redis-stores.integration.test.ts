@@ -1,7 +1,7 @@
 import { deserialize, serialize } from 'node:v8';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { answerKey, createRedisAnswerStore } from '../src/cache/redis-answer-store.js';
+import { createRedisAnswerStore, redisAnswerKey } from '../src/cache/redis-answer-store.js';
 import { bucketKey, createRedisBucketStore } from '../src/cache/redis-bucket-store.js';
 import { redisClientOptions } from '../src/cache/redis-link.js';
 import { redisSchema } from '../src/config/config-schema.js';
@@ -71,13 +71,13 @@ describe.skipIf(redisTestsSkipped)('Redis stores on a real redis-server', () => 
       const store = createRedisAnswerStore({ client: redis });
       await store.set('ttl-key', { value: serialize({ ok: true }), storedAt: 1 }, 300);
       expect(await store.get('ttl-key')).toBeDefined();
-      const pttl = await redis.pttl(answerKey('ttl-key'));
+      const pttl = await redis.pttl(redisAnswerKey('ttl-key'));
       expect(pttl).toBeGreaterThan(0);
       expect(pttl).toBeLessThanOrEqual(300);
       await until('the answer to expire', async () => ((await store.get('ttl-key')) ? undefined : true));
       // TTL 0 means "do not keep": nothing is written.
       await store.set('zero-ttl', { value: serialize(1), storedAt: 1 }, 0);
-      expect(await redis.exists(answerKey('zero-ttl'))).toBe(0);
+      expect(await redis.exists(redisAnswerKey('zero-ttl'))).toBe(0);
     });
 
     it('stores keys under the configured prefix, long ones under their SHA-256', async () => {
@@ -97,7 +97,7 @@ describe.skipIf(redisTestsSkipped)('Redis stores on a real redis-server', () => 
 
     it('reads bytes it did not write as a miss, not a crash', async () => {
       const redis = await client();
-      await redis.set(answerKey('garbage'), 'not a stored answer');
+      await redis.set(redisAnswerKey('garbage'), 'not a stored answer');
       const store = createRedisAnswerStore({ client: redis });
       expect(await store.get('garbage')).toBeUndefined();
     });

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
+import type { AnswerStore, StoredAnswer } from '@rolegraph/credentials/aws';
 import type { Redis } from 'ioredis';
-import type { AnswerStore, StoredAnswer } from './store-interfaces.js';
 
 /** Keys longer than this are stored under their SHA-256 (a canonical input can be long). */
 const MAX_PLAIN_KEY = 512;
@@ -8,7 +8,7 @@ const FORMAT = 1;
 const HEADER = 9;
 
 /** Where an answer lives in Redis (after the client's `keyPrefix`). */
-export function answerKey(key: string): string {
+export function redisAnswerKey(key: string): string {
   return key.length <= MAX_PLAIN_KEY
     ? `answer:${key}`
     : `answer#${createHash('sha256').update(key).digest('base64url')}`;
@@ -49,13 +49,13 @@ export function createRedisAnswerStore(options: RedisAnswerStoreOptions): Answer
   const { client } = options;
   return {
     async get(key) {
-      const bytes = await client.getBuffer(answerKey(key));
+      const bytes = await client.getBuffer(redisAnswerKey(key));
       return bytes ? decodeAnswer(bytes) : undefined;
     },
     async set(key, answer, ttlMs) {
       // A TTL of 0 (or less) means: do not keep it.
       if (!(ttlMs >= 1)) return;
-      await client.set(answerKey(key), encodeAnswer(answer), 'PX', Math.ceil(ttlMs));
+      await client.set(redisAnswerKey(key), encodeAnswer(answer), 'PX', Math.ceil(ttlMs));
     },
   };
 }

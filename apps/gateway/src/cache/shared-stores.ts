@@ -1,10 +1,11 @@
+import type { AnswerStore } from '@rolegraph/credentials/aws';
 import type { RedisConfig } from '../config/config-schema.js';
 import type { LogFn } from '../observability/log.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import { createRedisAnswerStore } from './redis-answer-store.js';
 import { type BucketClock, createRedisBucketStore } from './redis-bucket-store.js';
 import { createRedisLink, type RedisLink } from './redis-link.js';
-import type { AnswerStore, BucketStore } from './store-interfaces.js';
+import type { BucketStore } from './store-interfaces.js';
 
 type FallbackMetrics = Pick<GatewayMetrics, 'redisFallbacks'> | undefined;
 
