@@ -1,7 +1,7 @@
 import { deserialize, serialize } from 'node:v8';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRedisAnswerStore, redisAnswerKey } from '../src/cache/redis-answer-store.js';
+import { createRedisAnswerStore, redisAnswerKey, redisClaimKey } from '../src/cache/redis-answer-store.js';
 import { bucketKey, createRedisBucketStore } from '../src/cache/redis-bucket-store.js';
 import { redisClientOptions } from '../src/cache/redis-link.js';
 import { redisSchema } from '../src/config/config-schema.js';
@@ -100,6 +100,49 @@ describe.skipIf(redisTestsSkipped)('Redis stores on a real redis-server', () => 
       await redis.set(redisAnswerKey('garbage'), 'not a stored answer');
       const store = createRedisAnswerStore({ client: redis });
       expect(await store.get('garbage')).toBeUndefined();
+    });
+  });
+
+  describe('RedisAnswerStore: cross-replica single flight', () => {
+    it('of replicas missing one key at once, one claims it; the others get its answer when it is stored', async () => {
+      const [a, b, c] = await Promise.all([client(), client(), client()]);
+      const stores = [a, b, c].map((redis) =>
+        createRedisAnswerStore({ client: redis!, singleFlightMs: 5000 }),
+      );
+      expect(await stores[0]!.get('flight')).toBeUndefined(); // a claims: a asks AWS
+      const waiting = [stores[1]!.get('flight'), stores[2]!.get('flight')];
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await stores[0]!.set('flight', { value: serialize({ from: 'a' }), storedAt: 42 }, 60_000);
+      const got = await Promise.all(waiting);
+      expect(got.map((g) => g?.storedAt)).toEqual([42, 42]);
+      expect(deserialize(got[0]?.value ?? new Uint8Array())).toEqual({ from: 'a' });
+      // The claim went with the answer.
+      expect(await a!.exists(redisClaimKey('flight'))).toBe(0);
+    });
+
+    it('a claim whose holder never stores (it failed, or died) lapses: a waiter then claims and fetches itself', async () => {
+      const [a, b, c] = await Promise.all([client(), client(), client()]);
+      const [sa, sb, sc] = [a, b, c].map((redis) =>
+        createRedisAnswerStore({ client: redis!, singleFlightMs: 400 }),
+      );
+      expect(await sa!.get('lapse')).toBeUndefined();
+      const started = Date.now();
+      expect(await sb!.get('lapse')).toBeUndefined(); // waited for the claim to lapse, then took it
+      expect(Date.now() - started).toBeGreaterThanOrEqual(300);
+      expect(await b!.get(redisClaimKey('lapse'))).toMatch(/^rolegraph-gateway:/);
+      // c now waits on b, and gets b's answer.
+      const waiting = sc!.get('lapse');
+      await sb!.set('lapse', { value: serialize('b'), storedAt: 7 }, 60_000);
+      expect((await waiting)?.storedAt).toBe(7);
+    });
+
+    it('singleFlightMs: 0 claims nothing: every replica misses on its own', async () => {
+      const [a, b] = await Promise.all([client(), client()]);
+      const [sa, sb] = [a, b].map((redis) => createRedisAnswerStore({ client: redis!, singleFlightMs: 0 }));
+      expect(await sa!.get('no-flight')).toBeUndefined();
+      expect(await sb!.get('no-flight')).toBeUndefined();
+      expect(await a!.exists(redisClaimKey('no-flight'))).toBe(0);
+      expect(() => createRedisAnswerStore({ client: a!, singleFlightMs: -1 })).toThrow(/singleFlightMs/);
     });
   });
 
