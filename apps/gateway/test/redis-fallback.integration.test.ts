@@ -2,9 +2,9 @@ import { serialize } from 'node:v8';
 import { type AnswerStore, createMemoryAnswerStore } from '@rolegraph/credentials/aws';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisAnswerStore } from '../src/cache/redis-answer-store.js';
+import { redisSchema } from '../src/cache/redis-config.js';
 import { createRedisLink, type RedisLink } from '../src/cache/redis-link.js';
 import { answerStoreWithFallback } from '../src/cache/shared-stores.js';
-import { redisSchema } from '../src/config/config-schema.js';
 import type { LogEntry } from '../src/observability/log.js';
 import { createMetrics, type GatewayMetrics } from '../src/observability/metrics.js';
 import {

@@ -3,8 +3,8 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisAnswerStore, redisAnswerKey, redisClaimKey } from '../src/cache/redis-answer-store.js';
 import { bucketKey, createRedisBucketStore } from '../src/cache/redis-bucket-store.js';
+import { redisSchema } from '../src/cache/redis-config.js';
 import { redisClientOptions } from '../src/cache/redis-link.js';
-import { redisSchema } from '../src/config/config-schema.js';
 import { type RedisServer, redisTestsSkipped, startRedisServer } from './redis-server.js';
 
 // The stores against Debian's redis-server on a loopback port: no mock anywhere.

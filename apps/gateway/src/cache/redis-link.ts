@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { Redis, type RedisOptions } from 'ioredis';
-import type { RedisConfig } from '../config/config-schema.js';
 import { redact } from '../errors.js';
 import type { LogFn } from '../observability/log.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
+import type { RedisConfig } from './redis-config.js';
 
 /**
  * `connecting`: not answered yet (start); `up`: commands go to Redis; `down`: the replica uses

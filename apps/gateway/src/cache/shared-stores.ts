@@ -1,9 +1,9 @@
 import type { AnswerStore } from '@rolegraph/credentials/aws';
-import type { RedisConfig } from '../config/config-schema.js';
 import type { LogFn } from '../observability/log.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import { createRedisAnswerStore } from './redis-answer-store.js';
 import { type BucketClock, createRedisBucketStore } from './redis-bucket-store.js';
+import type { RedisConfig } from './redis-config.js';
 import { createRedisLink, type RedisLink } from './redis-link.js';
 import type { BucketStore } from './store-interfaces.js';
 
@@ -126,7 +126,10 @@ export function createSharedStores(options: SharedStoresOptions): SharedStores {
     metrics,
     probeIntervalMs: options.probeIntervalMs,
   });
-  const answers = createRedisAnswerStore({ client: link.client });
+  const answers = createRedisAnswerStore({
+    client: link.client,
+    singleFlightMs: options.config.singleFlightMs,
+  });
   const buckets = createRedisBucketStore({ client: link.client, clock: options.bucketClock ?? 'redis' });
   return {
     answers: answerStoreWithFallback(link, answers, local.answers, metrics),
