@@ -12,7 +12,7 @@ import type { BucketStore, TokenBucketSpec } from './store-interfaces.js';
  */
 export const TOKEN_BUCKET_LUA = `
 local burst = tonumber(ARGV[1])
-local perMs = tonumber(ARGV[2]) / 1000
+local rate = tonumber(ARGV[2])
 local now = tonumber(ARGV[3])
 if now == nil then
   local t = redis.call('TIME')
@@ -26,19 +26,20 @@ if tokens == nil or at == nil then
   at = now
 end
 if now > at then
-  tokens = math.min(burst, tokens + (now - at) * perMs)
+  tokens = math.min(burst, tokens + (now - at) * rate / 1000)
   at = now
 end
 local wait = 0
 if ARGV[4] == 'drain' then
   tokens = 0
-elseif tokens >= 1 then
-  tokens = tokens - 1
+elseif tokens >= 1 - 1e-6 then
+  tokens = math.max(0, tokens - 1)
 else
-  wait = math.max(1, math.ceil((1 - tokens) / perMs))
+  -- Less a hair, so float error never adds a millisecond (as the memory store).
+  wait = math.max(1, math.ceil((1 - tokens) * 1000 / rate - 1e-6))
 end
 redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(at))
-redis.call('PEXPIRE', KEYS[1], math.ceil((burst - tokens) / perMs) + 1000)
+redis.call('PEXPIRE', KEYS[1], math.ceil((burst - tokens) * 1000 / rate) + 1000)
 return wait
 `;
 
