@@ -1,5 +1,6 @@
 import { accountIdOf, REGION_PATTERN, ROLE_ARN_PATTERN, ROLE_DURATION_SECONDS } from '@rolegraph/credentials';
 import { z } from 'zod';
+import { type CacheConfig, cacheSchema } from '../cache/cache-config.js';
 
 const accountIdSchema = z.string().regex(/^\d{12}$/, 'must be a 12-digit account id');
 const regionSchema = z.string().regex(REGION_PATTERN, 'must be a region such as us-east-1');
@@ -193,6 +194,7 @@ export const gatewayConfigSchema = z
     limits: limitsSchema.default(limitsSchema.parse({})),
     aws: awsSchema.default(awsSchema.parse({})),
     tracing: tracingSchema.optional(),
+    cache: cacheSchema.default(cacheSchema.parse({})),
   })
   .superRefine((config, ctx) => {
     if (config.accounts.length === 0 && config.profiles === undefined) {
@@ -308,4 +310,6 @@ export interface GatewayConfig {
   aws: AwsConfig;
   /** OpenTelemetry tracing; absent: off. */
   tracing?: TracingConfig;
+  /** The AWS-answer cache (`src/cache/`). */
+  cache: CacheConfig;
 }
