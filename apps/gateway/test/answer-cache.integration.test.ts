@@ -303,7 +303,7 @@ describe('concurrent identical queries from different requests share their AWS c
           signal: leaving.signal,
         })
         .then(
-          (res) => res.json(),
+          (res: Response) => res.json(),
           (error: unknown) => error,
         );
       // The leaving request starts the first region's call of each account (regions are walked
