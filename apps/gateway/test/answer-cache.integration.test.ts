@@ -295,17 +295,17 @@ describe('concurrent identical queries from different requests share their AWS c
     try {
       await warmCredentials(h);
       const leaving = new AbortController();
-      const gone = h.gateway
-        .fetch('http://localhost/graphql', {
+      const gone = Promise.resolve(
+        h.gateway.fetch('http://localhost/graphql', {
           method: 'POST',
           headers: { 'content-type': 'application/json', accept: 'application/json' },
           body: JSON.stringify({ query: INSTANCES }),
           signal: leaving.signal,
-        })
-        .then(
-          (res: Response) => res.json(),
-          (error: unknown) => error,
-        );
+        }),
+      ).then(
+        (res: Response) => res.json(),
+        (error: unknown) => error,
+      );
       // The leaving request starts the first region's call of each account (regions are walked
       // in order); the staying one joins those in flight, and sends the second regions itself.
       const inFlight = () => h.gateway.answerCache?.inFlight ?? 0;
