@@ -12,11 +12,13 @@ import {
   type SessionCache,
   type SessionEvent,
 } from '@rolegraph/credentials';
-import { createAwsCallBudget } from '@rolegraph/credentials/aws';
+import { type AnswerCache, createAwsCallBudget } from '@rolegraph/credentials/aws';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import { createSchema, createYoga, maskError, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { createAuthenticator } from './auth/authenticate.js';
 import { choosesRetry, createAwsRetryStrategy } from './aws-retry.js';
+import { createGatewayCache } from './cache/create-gateway-cache.js';
+import { answerCacheOf, useAnswerCache } from './cache/use-answer-cache.js';
 import type { AccountConfig, AccountSource, GatewayConfig } from './config/config-schema.js';
 import { failureOf, redact, toGraphQLError, typedError, withCode } from './errors.js';
 import { createSourceCheck, type SourceStatus } from './health/source-check.js';
@@ -78,6 +80,11 @@ export interface GatewayDeps {
    * exporter when `config.tracing` is set, otherwise no tracing at all.
    */
   tracerProvider?: TracerProvider;
+  /**
+   * The process-wide AWS-answer cache. Omitted: made from `config.cache` (in memory; none with
+   * `enabled: false`); `null`: none whatever the config says.
+   */
+  answerCache?: AnswerCache | null;
 }
 
 /** Whatever the HTTP adapter passes along with each request (node: `req`, `res`). */
@@ -87,6 +94,8 @@ export type ServerContext = Record<string, unknown>;
 export type Gateway = YogaServerInstance<ServerContext, GatewayContext> & {
   readonly metrics: GatewayMetrics;
   readonly sessions: SessionCache;
+  /** The process-wide AWS-answer cache; `undefined` when off. */
+  readonly answerCache: AnswerCache | undefined;
   /** `/ready` answers 503 from now on; in-flight requests continue. */
   drain(): void;
   /**
@@ -268,6 +277,11 @@ export function createGateway(deps: GatewayDeps): Gateway {
     });
   const unsubscribe = sessions.on((event) => recordEvent(metrics, log, event));
   const sessionFor = createSessionBook(config.accounts, sessions);
+  // One cache for the process: every request's loaders read through it, after authorization.
+  const answerCache =
+    deps.answerCache === undefined
+      ? createGatewayCache(config.cache, { log, metrics, now })
+      : (deps.answerCache ?? undefined);
   const authenticate = createAuthenticator(config.auth, { now });
   const aliases = new Map(config.accounts.map((a) => [a.accountId, a.alias]));
   const maxRegions = Math.max(1, ...config.accounts.map((a) => a.regions.length));
@@ -335,17 +349,20 @@ export function createGateway(deps: GatewayDeps): Gateway {
       setMaxListeners(0, signal);
       // Enforced at the seam: the up-front estimate can only guess what paging and batching do.
       const budget = createAwsCallBudget(config.limits.maxAwsCalls);
+      // Its Cache-Control header decides what it accepts (a bad max-age fails here, before any call).
+      const cache = answerCacheOf(request);
       const accounts = createRequestAccounts({
         config,
         caller,
         gate: createAccountGate(config.server.maxConcurrentAccounts),
         signal,
         budget,
+        cache,
         sessionFor,
       });
       stats.budget = budget;
       stats.accounts = () => accounts.used();
-      return { requestId: requestIdOf(request), caller, config, signal, budget, accounts };
+      return { requestId: requestIdOf(request), caller, config, signal, budget, cache, accounts };
     },
     plugins: [
       useRequestGuard({
@@ -388,6 +405,9 @@ export function createGateway(deps: GatewayDeps): Gateway {
               ).length,
       }),
       useErrorReporting({ log, metrics }),
+      ...(answerCache
+        ? [useAnswerCache({ cache: answerCache, aliasOf: (id) => aliases.get(id), metrics, now })]
+        : []),
       // A span per GraphQL operation (name, type, document; never variables or results).
       ...(tracing
         ? [
@@ -407,6 +427,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
   return Object.assign(yoga, {
     metrics,
     sessions,
+    answerCache,
     drain() {
       ready = false;
     },

@@ -1,5 +1,5 @@
 import type { Session } from '@rolegraph/credentials';
-import type { AwsCallBudget } from '@rolegraph/credentials/aws';
+import { type AwsCallBudget, canonicalJson, type RequestAnswerCache } from '@rolegraph/credentials/aws';
 import type DataLoader from 'dataloader';
 import type { LoaderContext } from './context.js';
 import { type ListInstancesArgs, listInstances } from './list-instances.js';
@@ -17,6 +17,12 @@ export interface Ec2LoadersOptions {
    */
   budget?: AwsCallBudget;
   /**
+   * The request's view of the process-wide AWS-answer cache (`createAnswerCache().forRequest()`):
+   * answers within their TTL are not asked again, identical calls in flight are shared.
+   * @default no cache
+   */
+  cache?: RequestAnswerCache;
+  /**
    * Most ids in one Describe call (1..1000); a batch with more is split into several calls.
    * @default 1000
    */
@@ -28,7 +34,10 @@ export interface Ec2Loaders {
   instance: DataLoader<RegionalId, Instance | null, string>;
   securityGroup: DataLoader<RegionalId, SecurityGroup | null, string>;
   volume: DataLoader<RegionalId, Volume | null, string>;
-  /** One page of a region's instances; primes `instance` with every instance listed. */
+  /**
+   * One page of a region's instances; primes `instance` with every instance listed. The same
+   * arguments twice in one set of loaders cost one listing (like a DataLoader key).
+   */
   listInstances(args: ListInstancesArgs): Promise<Page<Instance>>;
 }
 
@@ -44,7 +53,7 @@ export interface Ec2Loaders {
  * );
  */
 export function createEc2Loaders(options: Ec2LoadersOptions): Ec2Loaders {
-  const { session, signal, budget } = options;
+  const { session, signal, budget, cache } = options;
   if (typeof session !== 'object' || session === null || typeof session.client !== 'function') {
     throw new TypeError(`createEc2Loaders: session must be a Session, got ${String(session)}`);
   }
@@ -54,7 +63,20 @@ export function createEc2Loaders(options: Ec2LoadersOptions): Ec2Loaders {
       `createEc2Loaders: maxBatchSize must be an integer in 1..${MAX_IDS_PER_CALL}, got ${String(options.maxBatchSize)}`,
     );
   }
-  const ctx: LoaderContext = { session, signal, budget, maxBatchSize };
+  const ctx: LoaderContext = { session, signal, budget, cache, maxBatchSize };
   const loaders = createRegionalLoaders(ctx);
-  return { ...loaders, listInstances: (args) => listInstances(ctx, loaders.instance, args) };
+  // Per request, like the DataLoaders: one listing per distinct arguments, however often asked.
+  const listings = new Map<string, Promise<Page<Instance>>>();
+  return {
+    ...loaders,
+    listInstances(args) {
+      const key = canonicalJson(args);
+      let listing = listings.get(key);
+      if (!listing) {
+        listing = listInstances(ctx, loaders.instance, args);
+        listings.set(key, listing);
+      }
+      return listing;
+    },
+  };
 }

@@ -13,6 +13,8 @@ export interface GatewayMetrics {
   stsCalls: Counter<'operation' | 'outcome'>;
   refreshes: Counter<'reason' | 'outcome'>;
   servedStale: Counter;
+  awsAnswers: Counter<'source'>;
+  answerStoreErrors: Counter<'action'>;
   /** 1 while the shared Redis (`cache.redis`) answers, 0 while this replica uses its memory. */
   redisUp: Gauge;
   /** Times this replica stopped using Redis (a failed or timed-out command, a closed connection). */
@@ -90,6 +92,16 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Gatew
     servedStale: counter(
       'credentials_served_stale_total',
       'Requests served with cached credentials while STS was failing.',
+    ),
+    awsAnswers: counter(
+      'aws_answers_total',
+      'AWS answers used by requests, by source: cache (stored answer), shared (an identical call in flight), aws (sent).',
+      ['source'],
+    ),
+    answerStoreErrors: counter(
+      'answer_store_errors_total',
+      'Reads and writes of the AWS-answer store that failed (each read became a miss), by action.',
+      ['action'],
     ),
     redisUp: new Gauge({
       name: 'rolegraph_gateway_cache_redis_up',

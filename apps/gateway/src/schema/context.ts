@@ -1,5 +1,5 @@
 import type { Session } from '@rolegraph/credentials';
-import type { AwsCallBudget } from '@rolegraph/credentials/aws';
+import type { AwsCallBudget, RequestAnswerCache } from '@rolegraph/credentials/aws';
 import { createEc2Loaders, type Ec2Loaders } from '@rolegraph/ec2';
 import { createS3Loaders, type S3Loaders } from '@rolegraph/s3';
 import type { AccountConfig, GatewayConfig } from '../config/config-schema.js';
@@ -46,6 +46,8 @@ export type GatewayContext = {
   signal: AbortSignal;
   /** The AWS calls this request may still send (`limits.maxAwsCalls`), shared by every account. */
   budget: AwsCallBudget;
+  /** This request's view of the AWS-answer cache (absent with `cache.enabled: false`). */
+  cache?: RequestAnswerCache | undefined;
 };
 
 export interface RequestAccountsOptions {
@@ -54,6 +56,8 @@ export interface RequestAccountsOptions {
   gate: AccountGate;
   signal: AbortSignal;
   budget: AwsCallBudget;
+  /** This request's view of the process-wide AWS-answer cache, read only through scopes it authorized. */
+  cache?: RequestAnswerCache | undefined;
   /** The process-wide session of an account (instrumented for metrics). */
   sessionFor: (account: AccountConfig) => Session;
 }
@@ -66,7 +70,7 @@ function allows(caller: Caller, account: AccountConfig): boolean {
 
 /** Builds the per-request account view: nothing is created until a resolver asks. */
 export function createRequestAccounts(options: RequestAccountsOptions): RequestAccounts {
-  const { config, caller, gate, signal, budget } = options;
+  const { config, caller, gate, signal, budget, cache } = options;
   const byName = new Map<string, AccountConfig>();
   for (const account of config.accounts) {
     byName.set(account.alias, account);
@@ -93,7 +97,7 @@ export function createRequestAccounts(options: RequestAccountsOptions): RequestA
       config: account,
       session: getSession,
       ec2() {
-        ec2 ??= createEc2Loaders({ session: getSession(), signal, budget });
+        ec2 ??= createEc2Loaders({ session: getSession(), signal, budget, cache });
         return ec2;
       },
       s3() {
@@ -101,6 +105,7 @@ export function createRequestAccounts(options: RequestAccountsOptions): RequestA
           session: getSession(),
           signal,
           budget,
+          cache,
           defaultRegion: account.regions[0] ?? 'us-east-1',
         });
         return s3;

@@ -224,7 +224,7 @@ export type Query = {
   __typename?: 'Query';
   /** One account by alias or id. */
   account?: Maybe<Account>;
-  /** Every configured account the caller may use, or the named ones (aliases or ids), in order. An account that cannot be used is null with an error. */
+  /** Every configured account the caller may use, or the named ones (aliases or ids), in order, each account once (at the first name given for it). An account that cannot be used is null with an error. */
   accounts: Array<Maybe<Account>>;
   bucket?: Maybe<Bucket>;
   buckets?: Maybe<BucketConnection>;
