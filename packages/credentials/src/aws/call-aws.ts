@@ -9,6 +9,8 @@ import {
   isCredentialsError,
   PAGINATION_TOKEN_CODES,
 } from './error-table.js';
+import { meterCall } from './rate-limits/meter-attempts.js';
+import type { AwsRateLimiter } from './rate-limits/rate-limiter.js';
 
 /** Builds an adapter's own subclass of `AwsCallError` (`Ec2Error`, `S3Error`). */
 export type AwsCallErrorFactory = (message: string, options: AwsCallErrorOptions) => AwsCallError;
@@ -34,6 +36,11 @@ export interface AwsCallContext {
   signal?: AbortSignal | undefined;
   /** Calls this unit of work may still send; once spent, no call is sent. */
   budget?: AwsCallBudget | undefined;
+  /**
+   * The process-wide rate limiter: a call waits for a token of its bucket (bounded by `signal`)
+   * instead of being sent to be throttled, and so does every retry of it.
+   */
+  limits?: AwsRateLimiter | undefined;
   /** Makes the adapter's error class. @default a plain `AwsCallError` */
   toError?: AwsCallErrorFactory | undefined;
   /** Named in the message after the operation, e.g. `for bucket logs`. */
@@ -109,7 +116,8 @@ export function toAwsCallError(error: unknown, context: AwsCallContext, operatio
 
 /**
  * The one way the adapters call AWS: no call once the caller's signal fired or the budget is
- * spent, then `send` with that signal, and whatever it throws as the adapter's `AwsCallError`.
+ * spent; with `limits`, a wait for the call's bucket (the signal ends it: `ABORTED`); then
+ * `send` with that signal, and whatever it throws as the adapter's `AwsCallError`.
  * `send` must send exactly `request.input` as `request.operation`. Expired credentials are
  * already renewed and retried by the session's clients; a cache, a rate limit, a budget or a
  * trace span for every AWS call goes here.
@@ -142,11 +150,19 @@ export async function callAws<T>(
     );
   }
   if (signal?.aborted) throw toAwsCallError(signal.reason, context, operation);
+  // The call's bucket: wait for a token (the signal ends the wait); its retries take one each.
+  const meter = await meterCall(context, request).catch((error: unknown) => {
+    throw toAwsCallError(error, context, operation);
+  });
+  let failure: unknown;
   try {
     return await send(signal);
   } catch (error) {
+    failure = error;
     budget?.recordFailure();
     throw toAwsCallError(error, context, operation);
+  } finally {
+    await meter?.end(failure);
   }
 }
 
