@@ -116,8 +116,9 @@ describe('createAwsRateLimiter (fake clock)', () => {
   afterEach(() => {
     vi.useRealTimers();
   });
+  // No reserve unless a test says so: these tests check the mechanics at AWS's exact figures.
   const limiterOf = (over: Parameters<typeof createAwsRateLimiter>[0] = {}) =>
-    createAwsRateLimiter({ now: () => Date.now(), ...over });
+    createAwsRateLimiter({ now: () => Date.now(), headroom: 0, ...over });
 
   it('lets a burst through at once, then one call per refill interval, in arrival order', async () => {
     const limiter = limiterOf({ limits: { ec2: { nonMutating: { burst: 3, refillPerSecond: 10 } } } });
@@ -229,6 +230,35 @@ describe('createAwsRateLimiter (fake clock)', () => {
     await broken.throttled(b);
     expect(errors).toHaveLength(2);
     expect(broken.stats().storeErrors).toBe(2);
+  });
+
+  it('headroom keeps 10% of a bucket unused, and a throttle pauses the bucket until that reserve is back', async () => {
+    const limiter = limiterOf({ headroom: 0.1, limits: { ec2: { nonMutating: { burst: 20, refillPerSecond: 10 } } } });
+    const bucket = limiter.bucketOf(call());
+    if (!bucket) throw new Error('metered');
+    const t = Date.now();
+    const times: number[] = [];
+    const all = Array.from({ length: 20 }, () => limiter.acquire(bucket).then(() => times.push(Date.now() - t)));
+    await vi.advanceTimersByTimeAsync(1000);
+    await Promise.all(all);
+    // 18 at once (2 of 20 kept in reserve), then one per 100 ms.
+    expect(times.filter((ms) => ms === 0)).toHaveLength(18);
+    expect(times.slice(18)).toEqual([100, 200]);
+
+    // Throttled anyway: a pause of 2 / 10 s (the reserve refills at AWS), then the drained
+    // bucket's first token 100 ms later.
+    await limiter.throttled(bucket);
+    const resumed = Date.now();
+    let next: number | undefined;
+    const after = limiter.acquire(bucket).then(() => {
+      next = Date.now() - resumed;
+    });
+    await vi.advanceTimersByTimeAsync(299);
+    expect(next).toBeUndefined();
+    await vi.advanceTimersByTimeAsync(1);
+    await after;
+    expect(next).toBe(300);
+    expect(() => createAwsRateLimiter({ headroom: 1 })).toThrow(/headroom must be in \[0, 1\)/);
   });
 
   it('a store without take/drain is a TypeError at construction', () => {

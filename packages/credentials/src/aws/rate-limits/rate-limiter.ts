@@ -7,7 +7,7 @@ import {
   type RateLimitedCall,
   resolveAwsRateLimits,
 } from './aws-rate-limits.js';
-import { type BucketStore, createMemoryBucketStore } from './token-bucket.js';
+import { type BucketStore, createMemoryBucketStore, type TokenBucketSpec } from './token-bucket.js';
 
 /** What a limiter has done so far, for metrics and tests. */
 export interface RateLimiterStats {
@@ -66,6 +66,15 @@ export interface AwsRateLimiterOptions {
   base?: AwsRateLimits;
   /** Where buckets live. @default createMemoryBucketStore() */
   store?: BucketStore;
+  /**
+   * The share of every bucket left unused, so that calls released at exactly AWS's rate still
+   * meet a bucket holding a few tokens when they arrive, however their network delays vary
+   * (10% of EC2's 100/20 bucket absorbs 500 ms of jitter). At least one token, and none for a
+   * bucket of one. After a throttle the bucket is drained and also pauses until that reserve
+   * has refilled at AWS.
+   * @default 0.1
+   */
+  headroom?: number;
   /** Told about every store failure (the call it was for went through). */
   onStoreError?: (error: unknown) => void;
   /** @default Date.now */
@@ -111,6 +120,10 @@ export function createAwsRateLimiter(options: AwsRateLimiterOptions = {}): AwsRa
       'createAwsRateLimiter: store must have take(key, spec, nowMs) and drain(key, spec, nowMs)',
     );
   }
+  const headroom = options.headroom ?? 0.1;
+  if (!Number.isFinite(headroom) || headroom < 0 || headroom >= 1) {
+    throw new TypeError(`createAwsRateLimiter: headroom must be in [0, 1), got ${String(options.headroom)}`);
+  }
   const now = options.now ?? Date.now;
   const timers = options.timers ?? globalTimers;
   const stats: RateLimiterStats = {
@@ -122,6 +135,32 @@ export function createAwsRateLimiter(options: AwsRateLimiterOptions = {}): AwsRa
     storeErrors: 0,
   };
   const queues = new Map<string, Queue>();
+  // Until when a throttled bucket lets nothing through (its reserve refills meanwhile).
+  const pausedUntil = new Map<string, number>();
+  const reserves = new WeakMap<TokenBucketSpec, { spec: TokenBucketSpec; pauseMs: number }>();
+  /** The bucket as the store keeps it: AWS's, less the reserve. */
+  const reserved = (spec: TokenBucketSpec) => {
+    let entry = reserves.get(spec);
+    if (!entry) {
+      const tokens =
+        spec.burst <= 1 || headroom === 0
+          ? 0
+          : Math.min(spec.burst - 1, Math.max(1, Math.ceil(spec.burst * headroom)));
+      entry = {
+        spec: { burst: spec.burst - tokens, refillPerSecond: spec.refillPerSecond },
+        pauseMs: Math.ceil((tokens * 1000) / spec.refillPerSecond),
+      };
+      reserves.set(spec, entry);
+    }
+    return entry;
+  };
+  const pauseLeft = (key: string): number => {
+    const until = pausedUntil.get(key);
+    if (until === undefined) return 0;
+    const left = until - now();
+    if (left <= 0) pausedUntil.delete(key);
+    return Math.max(0, left);
+  };
 
   const storeFailed = (error: unknown) => {
     stats.storeErrors++;
@@ -133,8 +172,10 @@ export function createAwsRateLimiter(options: AwsRateLimiterOptions = {}): AwsRa
   };
   /** The store's answer, or 0 (let it through) when the store fails. */
   const take = (bucket: RateLimitBucket): number | Promise<number> => {
+    const paused = pauseLeft(bucket.key);
+    if (paused > 0) return paused;
     try {
-      const answer = store.take(bucket.key, bucket.spec, now());
+      const answer = store.take(bucket.key, reserved(bucket.spec).spec, now());
       return isPromise(answer)
         ? answer.then(
             (ms) => ms,
@@ -226,8 +267,14 @@ export function createAwsRateLimiter(options: AwsRateLimiterOptions = {}): AwsRa
     },
     async throttled(bucket) {
       stats.throttled++;
+      // Drained as of the end of the pause: the store refills it from then on, while AWS's
+      // bucket refills from now, so the reserve is back at AWS when calls resume.
+      const { spec, pauseMs } = reserved(bucket.spec);
+      const resumeAt = now() + pauseMs;
+      pausedUntil.set(bucket.key, Math.max(pausedUntil.get(bucket.key) ?? 0, resumeAt));
+      if (pausedUntil.size > 10_000) for (const key of [...pausedUntil.keys()]) pauseLeft(key);
       try {
-        await store.drain(bucket.key, bucket.spec, now());
+        await store.drain(bucket.key, spec, resumeAt);
       } catch (error) {
         storeFailed(error);
       }

@@ -15,7 +15,11 @@ export interface TokenBucketSpec {
 export interface BucketStore {
   /** Takes one token from `key`'s bucket: 0 when taken, else the ms until one is available (nothing taken). */
   take(key: string, spec: TokenBucketSpec, nowMs: number): Promise<number> | number;
-  /** Empties `key`'s bucket: AWS throttled a call of it anyway. */
+  /**
+   * Empties `key`'s bucket: AWS throttled a call of it anyway. `nowMs` may lie ahead (a pause):
+   * the bucket then holds nothing and refills only from that time on, like any bucket whose
+   * last update is later than the clock (elapsed time below zero counts as none).
+   */
   drain(key: string, spec: TokenBucketSpec, nowMs: number): Promise<void> | void;
 }
 
