@@ -1,12 +1,7 @@
 import { DescribeRegionsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { generateFixture, type Sandbox, startSandbox } from '@rolegraph/sandbox';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import {
-  AdapterErrorCode,
-  type AwsCallError,
-  callAws,
-  createAwsRateLimiter,
-} from '../src/aws/index.js';
+import { AdapterErrorCode, type AwsCallError, callAws, createAwsRateLimiter } from '../src/aws/index.js';
 import { createSessionCache, type Session, type SessionCache } from '../src/index.js';
 
 // Real SDK clients against the sandbox's token buckets: a call waits for its bucket instead of
@@ -50,7 +45,11 @@ function newSessions(options: Parameters<typeof createSessionCache>[0] = {}): Se
   return sessions;
 }
 
-const describeRegions = (session: Session, limits: ReturnType<typeof createAwsRateLimiter>, signal?: AbortSignal) => {
+const describeRegions = (
+  session: Session,
+  limits: ReturnType<typeof createAwsRateLimiter>,
+  signal?: AbortSignal,
+) => {
   const input = { AllRegions: false };
   return callAws(
     { session, service: 'ec2', region: 'us-east-1', limits, signal },
@@ -93,12 +92,16 @@ describe('rate limits at the seam, against the sandbox', () => {
   });
 
   it('a wait the query timeout cuts short is ABORTED and sends nothing', async () => {
-    const limits = createAwsRateLimiter({ limits: { ec2: { nonMutating: { burst: 1, refillPerSecond: 0.1 } } } });
+    const limits = createAwsRateLimiter({
+      limits: { ec2: { nonMutating: { burst: 1, refillPerSecond: 0.1 } } },
+    });
     const session = newSessions().get({ roleArn: roleOf(0) });
     await describeRegions(session, limits);
     const timeout = AbortSignal.timeout(200);
     const started = Date.now();
-    const failure = (await describeRegions(session, limits, timeout).catch((e: unknown) => e)) as AwsCallError;
+    const failure = (await describeRegions(session, limits, timeout).catch(
+      (e: unknown) => e,
+    )) as AwsCallError;
     expect(failure.code).toBe(AdapterErrorCode.ABORTED);
     expect(failure.operation).toBe('DescribeRegions');
     // Ended by the signal (~200 ms), not by the 10 s refill.

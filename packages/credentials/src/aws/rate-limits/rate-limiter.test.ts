@@ -233,12 +233,17 @@ describe('createAwsRateLimiter (fake clock)', () => {
   });
 
   it('headroom keeps 10% of a bucket unused, and a throttle pauses the bucket until that reserve is back', async () => {
-    const limiter = limiterOf({ headroom: 0.1, limits: { ec2: { nonMutating: { burst: 20, refillPerSecond: 10 } } } });
+    const limiter = limiterOf({
+      headroom: 0.1,
+      limits: { ec2: { nonMutating: { burst: 20, refillPerSecond: 10 } } },
+    });
     const bucket = limiter.bucketOf(call());
     if (!bucket) throw new Error('metered');
     const t = Date.now();
     const times: number[] = [];
-    const all = Array.from({ length: 20 }, () => limiter.acquire(bucket).then(() => times.push(Date.now() - t)));
+    const all = Array.from({ length: 20 }, () =>
+      limiter.acquire(bucket).then(() => times.push(Date.now() - t)),
+    );
     await vi.advanceTimersByTimeAsync(1000);
     await Promise.all(all);
     // 18 at once (2 of 20 kept in reserve), then one per 100 ms.
