@@ -5,6 +5,8 @@ import {
   type STSClientConfig,
 } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
+import { meterStsClient } from './aws/rate-limits/meter-attempts.js';
+import type { AwsRateLimiter } from './aws/rate-limits/rate-limiter.js';
 import { awsErrorCode, awsRequestId, isRecoverableError } from './aws-error-codes.js';
 import { accountIdOf, CredentialsError, CredentialsErrorCode } from './errors.js';
 import {
@@ -75,6 +77,18 @@ export interface StsOptions {
    * @default false
    */
   allowShortSessions?: boolean;
+  /**
+   * Every AssumeRole attempt (the STS client's retries included) waits for a token of the STS
+   * bucket of the source principal in `stsRegion`, bounded by the source timeout, and a
+   * throttled one empties it. A session cache passes its own (`createSessionCache({ limits })`).
+   * @default none: AssumeRole is not rate limited
+   */
+  stsRateLimiter?: AwsRateLimiter;
+  /**
+   * Who calls AssumeRole, naming its STS bucket (e.g. the hub role ARN of chained roles).
+   * @default the access key id that signs the request, hashed
+   */
+  stsPrincipal?: string;
 }
 
 export type AssumeRoleOptions = AssumeRoleParams &
@@ -212,12 +226,16 @@ export function createAssumeRoleSource(
   const stsClient = async (): Promise<STSClient> => {
     if (!client) {
       const credentials = options.sourceCredentials ?? (await defaultSourceCredentials());
+      const region = options.stsRegion ?? process.env.AWS_REGION ?? 'us-east-1';
       client = new STSClient({
         ...options.stsClientConfig,
-        region: options.stsRegion ?? process.env.AWS_REGION ?? 'us-east-1',
+        region,
         credentials,
         ...(options.stsEndpoint ? { endpoint: options.stsEndpoint } : {}),
       });
+      if (options.stsRateLimiter) {
+        meterStsClient(client, options.stsRateLimiter, { region, principal: options.stsPrincipal });
+      }
     }
     return client;
   };
