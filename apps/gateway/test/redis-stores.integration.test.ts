@@ -1,4 +1,6 @@
 import { deserialize, serialize } from 'node:v8';
+import { createMemoryBucketStore } from '@rolegraph/credentials/aws';
+import fc from 'fast-check';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisAnswerStore, redisAnswerKey, redisClaimKey } from '../src/cache/redis-answer-store.js';
@@ -188,6 +190,42 @@ describe.skipIf(redisTestsSkipped)('Redis stores on a real redis-server', () => 
       expect(await store.take('skew', spec, t0 + 1000)).toBe(0);
     });
 
+    it('answers exactly as the memory store does, take for take (fast-check, caller clock)', async () => {
+      const redis = await client();
+      let run = 0;
+      await fc.assert(
+        fc.asyncProperty(
+          fc.record({
+            burst: fc.integer({ min: 1, max: 20 }),
+            refillPerSecond: fc.double({ min: 0.05, max: 50, noNaN: true }),
+          }),
+          fc.array(
+            fc.tuple(fc.constantFrom('take', 'take', 'take', 'drain'), fc.integer({ min: -50, max: 400 })),
+            {
+              minLength: 1,
+              maxLength: 40,
+            },
+          ),
+          async (spec, steps) => {
+            const key = `conformance-${run++}`;
+            const memory = createMemoryBucketStore();
+            const shared = createRedisBucketStore({ client: redis, clock: 'caller' });
+            let now = 1_800_000_000_000;
+            for (const [op, dt] of steps) {
+              now += dt;
+              if (op === 'drain') {
+                memory.drain(key, spec, now);
+                await shared.drain(key, spec, now);
+              } else {
+                expect(await shared.take(key, spec, now)).toBe(memory.take(key, spec, now));
+              }
+            }
+          },
+        ),
+        { seed: 20261201, numRuns: 150 },
+      );
+    });
+
     it('drain empties the bucket: the next take waits a full token', async () => {
       const store = createRedisBucketStore({ client: await client(), clock: 'caller' });
       const spec = { burst: 5, refillPerSecond: 2 };
@@ -217,8 +255,12 @@ describe.skipIf(redisTestsSkipped)('Redis stores on a real redis-server', () => 
 
     it('refuses a bucket spec that cannot refill, naming the field', async () => {
       const store = createRedisBucketStore({ client: await client() });
-      await expect(store.take('bad', { burst: 0, refillPerSecond: 1 }, 0)).rejects.toThrow(/burst must be/);
-      await expect(store.take('bad', { burst: 1, refillPerSecond: 0 }, 0)).rejects.toThrow(/refillPerSecond/);
+      await expect(store.take('bad', { burst: 0, refillPerSecond: 1 }, 0)).rejects.toThrow(
+        /token bucket spec must be/,
+      );
+      await expect(store.take('bad', { burst: 1, refillPerSecond: 0 }, 0)).rejects.toThrow(
+        /refillPerSecond: a number > 0/,
+      );
     });
 
     it('keeps working after Redis restarts and forgets the script (EVALSHA, then the script again)', async () => {

@@ -1,5 +1,5 @@
+import { type BucketStore, checkTokenBucketSpec, type TokenBucketSpec } from '@rolegraph/credentials/aws';
 import type { Redis } from 'ioredis';
-import type { BucketStore, TokenBucketSpec } from './store-interfaces.js';
 
 /**
  * One token bucket, atomically (a Lua script runs alone on the Redis server). State: a hash
@@ -38,7 +38,7 @@ else
   -- Less a hair, so float error never adds a millisecond (as the memory store).
   wait = math.max(1, math.ceil((1 - tokens) * 1000 / rate - 1e-6))
 end
-redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(at))
+redis.call('HSET', KEYS[1], 'tokens', string.format('%.17g', tokens), 'at', string.format('%.17g', at))
 redis.call('PEXPIRE', KEYS[1], math.ceil((burst - tokens) * 1000 / rate) + 1000)
 return wait
 `;
@@ -68,17 +68,6 @@ interface BucketCommand {
   ): Promise<number>;
 }
 
-function checkSpec(spec: TokenBucketSpec): void {
-  if (!(Number.isFinite(spec.burst) && spec.burst >= 1)) {
-    throw new TypeError(`token bucket burst must be a number >= 1, got ${String(spec.burst)}`);
-  }
-  if (!(Number.isFinite(spec.refillPerSecond) && spec.refillPerSecond > 0)) {
-    throw new TypeError(
-      `token bucket refillPerSecond must be a number > 0, got ${String(spec.refillPerSecond)}`,
-    );
-  }
-}
-
 /** Where a bucket lives in Redis (after the client's `keyPrefix`). */
 export function bucketKey(key: string): string {
   return `bucket:${key}`;
@@ -104,7 +93,7 @@ export function createRedisBucketStore(options: RedisBucketStoreOptions): Bucket
   }
   const command = client as unknown as BucketCommand;
   const run = (key: string, spec: TokenBucketSpec, nowMs: number, op: 'take' | 'drain') => {
-    checkSpec(spec);
+    checkTokenBucketSpec(spec, 'token bucket spec');
     const now = clock === 'caller' ? String(Math.floor(nowMs)) : '';
     return command.rolegraphTokenBucket(bucketKey(key), spec.burst, spec.refillPerSecond, now, op);
   };

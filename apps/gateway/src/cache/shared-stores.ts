@@ -1,11 +1,10 @@
-import type { AnswerStore } from '@rolegraph/credentials/aws';
+import type { AnswerStore, BucketStore } from '@rolegraph/credentials/aws';
 import type { LogFn } from '../observability/log.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import { createRedisAnswerStore } from './redis-answer-store.js';
 import { type BucketClock, createRedisBucketStore } from './redis-bucket-store.js';
 import type { RedisConfig } from './redis-config.js';
 import { createRedisLink, type RedisLink } from './redis-link.js';
-import type { BucketStore } from './store-interfaces.js';
 
 type FallbackMetrics = Pick<GatewayMetrics, 'redisFallbacks'> | undefined;
 
