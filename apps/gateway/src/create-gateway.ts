@@ -12,12 +12,18 @@ import {
   type SessionCache,
   type SessionEvent,
 } from '@rolegraph/credentials';
-import { type AnswerCache, createAwsCallBudget } from '@rolegraph/credentials/aws';
+import {
+  type AnswerCache,
+  createAwsCallBudget,
+  createMemoryAnswerStore,
+  createMemoryBucketStore,
+} from '@rolegraph/credentials/aws';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import { createSchema, createYoga, maskError, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { createAuthenticator } from './auth/authenticate.js';
 import { choosesRetry, createAwsRetryStrategy } from './aws-retry.js';
 import { createGatewayCache } from './cache/create-gateway-cache.js';
+import { createSharedStores } from './cache/shared-stores.js';
 import { answerCacheOf, useAnswerCache } from './cache/use-answer-cache.js';
 import type { AccountConfig, AccountSource, GatewayConfig } from './config/config-schema.js';
 import { failureOf, redact, toGraphQLError, typedError, withCode } from './errors.js';
@@ -277,10 +283,23 @@ export function createGateway(deps: GatewayDeps): Gateway {
     });
   const unsubscribe = sessions.on((event) => recordEvent(metrics, log, event));
   const sessionFor = createSessionBook(config.accounts, sessions);
+  // With cache.redis: answers and rate-limit buckets shared by the replicas, each falling back
+  // to this process's memory while Redis does not answer.
+  const shared = config.cache.redis
+    ? createSharedStores({
+        config: config.cache.redis,
+        local: {
+          answers: createMemoryAnswerStore({ maxBytes: config.cache.maxBytes }),
+          buckets: createMemoryBucketStore(),
+        },
+        log,
+        metrics,
+      })
+    : undefined;
   // One cache for the process: every request's loaders read through it, after authorization.
   const answerCache =
     deps.answerCache === undefined
-      ? createGatewayCache(config.cache, { log, metrics, now })
+      ? createGatewayCache(config.cache, { log, metrics, now, store: shared?.answers })
       : (deps.answerCache ?? undefined);
   const authenticate = createAuthenticator(config.auth, { now });
   const aliases = new Map(config.accounts.map((a) => [a.accountId, a.alias]));
@@ -441,6 +460,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
         unsubscribe();
         if (ownsSessions) sessions.close();
         await yoga.dispose();
+        await shared?.close();
         await tracing?.shutdown();
       })();
       return closed;

@@ -135,25 +135,46 @@ describe.skipIf(redisTestsSkipped)('Redis down, slow, back: each replica falls b
     }
   });
 
-  it('Redis stalls (SIGSTOP): a call times out after commandTimeoutMs and is served from memory; the replica goes back when Redis answers', async () => {
+  it('Redis stalls (SIGSTOP): calls time out after commandTimeoutMs and are served from memory; after 3 in a row the replica stops asking, and goes back when Redis answers', async () => {
     const own = await startRedisServer();
     try {
       const r = replica({ url: own.url, commandTimeoutMs: 100 });
       expect(await r.link.whenUp(10_000)).toBe('up');
       await r.local.set('stalled', answer(3), 60_000);
       own.pause();
-      const started = Date.now();
-      expect((await r.store.get('stalled'))?.storedAt).toBe(3);
-      // Bounded by the command timeout, not by Redis: generous for a loaded machine.
-      expect(Date.now() - started).toBeLessThan(5_000);
-      expect(r.link.state()).toBe('down');
-      // Later calls do not wait at all.
+      for (let i = 0; i < 3; i++) {
+        const started = Date.now();
+        expect((await r.store.get('stalled'))?.storedAt).toBe(3);
+        // Bounded by the command timeout, not by Redis: generous for a loaded machine.
+        expect(Date.now() - started).toBeLessThan(5_000);
+        expect(r.link.state()).toBe(i < 2 ? 'up' : 'down');
+      }
+      // Later calls do not ask Redis at all.
       for (let i = 0; i < 20; i++) expect((await r.store.get('stalled'))?.storedAt).toBe(3);
       expect(warnings(r.logs)).toHaveLength(1);
       expect(String(warnings(r.logs)[0]?.reason)).toMatch(/timed out/i);
       own.resume();
       expect(await r.link.whenUp(15_000)).toBe('up');
       expect(await r.store.get('stalled')).toBeUndefined(); // from Redis again, which never had it
+    } finally {
+      own.resume();
+      await own.stop();
+    }
+  });
+
+  it('one slow answer (a stall of this process, say) is served from memory but does not turn the link down', async () => {
+    const own = await startRedisServer();
+    try {
+      const r = replica({ url: own.url, commandTimeoutMs: 100 });
+      expect(await r.link.whenUp(10_000)).toBe('up');
+      await r.store.set('k', answer(1), 60_000);
+      own.pause();
+      expect(await r.store.get('k')).toBeUndefined(); // timed out: memory, which does not have it
+      own.resume();
+      expect((await r.store.get('k'))?.storedAt).toBe(1); // Redis again
+      expect(r.link.state()).toBe('up');
+      expect(warnings(r.logs)).toHaveLength(0);
+      expect(await metric(r.metrics, 'rolegraph_gateway_cache_redis_fallbacks_total')).toBe(1);
     } finally {
       own.resume();
       await own.stop();

@@ -88,11 +88,14 @@ describe.skipIf(redisTestsSkipped)('3 gateway replicas (processes) sharing one R
   let sandbox: Sandbox;
   let redis: RedisServer;
   const started: GatewayProcess[] = [];
-  const configWith = (redisOptions: Record<string, unknown> = {}) =>
+  const configWith = (
+    redisOptions: Record<string, unknown> = {},
+    cacheOptions: Record<string, unknown> = {},
+  ) =>
     writeConfigFile({
       accounts: demoAccounts(sandbox),
       aws: { endpoint: sandbox.endpoint },
-      cache: { redis: { url: redis.url, ...redisOptions } },
+      cache: { ...cacheOptions, redis: { url: redis.url, ...redisOptions } },
     });
   /** The claims in Redis and who holds them (`rolegraph-gateway:<pid>:<uuid>`). */
   const claimHolders = (): string[] =>
@@ -126,9 +129,11 @@ describe.skipIf(redisTestsSkipped)('3 gateway replicas (processes) sharing one R
 
   it('AWS calls equal those of one replica: every distinct call once, across the replicas', async () => {
     const load = { total: 48, concurrency: 6 };
-    // The claim outlasts any AWS call of this test on a loaded machine (the first one of each
-    // replica assumes the role inside it), so the counts are exact, not timing-dependent.
-    const configFile = configWith({ singleFlightMs: 10_000 });
+    // Exact counts must not depend on timing: the claim outlasts any AWS call of this test on a
+    // loaded machine (the first one of each replica assumes the role inside it), and a command
+    // never times out behind an event-loop stall of 3 gateways, a sandbox and vitest on 2 cores
+    // (a timed-out read is a local miss: one more AWS call).
+    const configFile = configWith({ singleFlightMs: 10_000, commandTimeoutMs: 5_000 });
     // One replica, cold cache.
     const [solo] = await startReplicas(['solo'], configFile);
     sandbox.admin.reset();
@@ -145,6 +150,11 @@ describe.skipIf(redisTestsSkipped)('3 gateway replicas (processes) sharing one R
     expect(soloOutcomes.filter((o) => !o.ok)).toEqual([]);
     expect(outcomes.filter((o) => !o.ok)).toEqual([]);
     expect(new Set(outcomes.map((o) => o.replica))).toEqual(new Set(['a', 'b', 'c']));
+    for (const r of replicas)
+      console.info(
+        r.name,
+        JSON.stringify(r.lines.filter((l) => l.level !== 'info' || /redis/.test(String(l.msg)))),
+      );
     expect(three).toEqual(one);
     // The minimum, from the fixture: the estate query's 36 calls, and nothing else is new
     // (the smaller queries reuse its answers where their inputs match).
@@ -170,7 +180,9 @@ describe.skipIf(redisTestsSkipped)('3 gateway replicas (processes) sharing one R
     // Slow AWS, so the killed replica is fetching (and holding claims others wait on) when it dies.
     sandbox.admin.setLatency({ ec2: { fixedMs: 300 }, s3: { fixedMs: 300 } });
     try {
-      const [a, b, c] = (await startReplicas(['a', 'b', 'c'], configWith())) as GatewayProcess[];
+      // Answers kept 1 s: misses (and so claims) keep coming all through the load.
+      const config = configWith({}, { ttlSeconds: { default: 1 } });
+      const [a, b, c] = (await startReplicas(['a', 'b', 'c'], config)) as GatewayProcess[];
       let live = [a, b, c] as GatewayProcess[];
       let heldAtKill: string[] = [];
       const outcomes = await roundRobin(() => live, {

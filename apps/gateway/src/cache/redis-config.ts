@@ -49,8 +49,13 @@ export const redisSchema = z
     keyPrefix: z.string().max(64).default('rolegraph:'),
     /** A connection attempt longer than this fails (and is retried in the background). @default 1000 */
     connectTimeoutMs: z.number().int().min(10).max(60_000).default(1000),
-    /** A command without an answer after this long fails; the replica falls back to memory. @default 100 */
-    commandTimeoutMs: z.number().int().min(5).max(10_000).default(100),
+    /**
+     * A command without an answer after this long fails and that call is served from memory;
+     * 3 in a row (or a closed connection) and the replica uses its memory until Redis answers
+     * again. Keep it above this process's event-loop stalls: a reply that waits behind a
+     * stall times out like a slow Redis. @default 250
+     */
+    commandTimeoutMs: z.number().int().min(5).max(10_000).default(250),
     /**
      * Cross-replica single flight: of replicas missing one answer at once, the first claims it
      * for this long and asks AWS, the others wait for its answer up to this long, then ask AWS

@@ -19,8 +19,14 @@ export interface RedisLink {
   state(): RedisState;
   /** Whether commands go to Redis now (the stores use their local fallback otherwise). */
   isUp(): boolean;
-  /** A command failed or timed out: fall back to memory until a probe answers. */
+  /**
+   * A command failed or timed out. A closed connection turns the link down at once; on an open
+   * one, `failuresBeforeDown` failures in a row do (one slow answer, such as an event-loop stall
+   * of this process, does not). Down: memory until a probe answers.
+   */
   failed(error: unknown): void;
+  /** A command answered: the failure count starts again. */
+  succeeded(): void;
   /** Resolves when the link is `up`, or after `timeoutMs` with the state it is in then. */
   whenUp(timeoutMs: number): Promise<RedisState>;
   /** Disconnects; no more log lines or state changes. */
@@ -33,6 +39,8 @@ export interface RedisLinkOptions {
   metrics?: Pick<GatewayMetrics, 'redisUp' | 'redisOutages'> | undefined;
   /** How often a `down` link asks Redis (PING) whether it answers again. @default 1000 */
   probeIntervalMs?: number | undefined;
+  /** Failed commands in a row on an open connection that turn the link down. @default 3 */
+  failuresBeforeDown?: number | undefined;
 }
 
 /** `redis://user:secret@host:6379/0` as `redis://user:***@host:6379/0`. */
@@ -120,6 +128,13 @@ export function redisClientOptions(config: RedisConfig): RedisOptions {
 export function createRedisLink(options: RedisLinkOptions): RedisLink {
   const { config, log, metrics } = options;
   const probeIntervalMs = options.probeIntervalMs ?? 1000;
+  const failuresBeforeDown = options.failuresBeforeDown ?? 3;
+  if (!Number.isSafeInteger(failuresBeforeDown) || failuresBeforeDown < 1) {
+    throw new TypeError(
+      `createRedisLink: failuresBeforeDown must be an integer >= 1, got ${String(options.failuresBeforeDown)}`,
+    );
+  }
+  let failuresInARow = 0;
   const where = redactRedisUrl(config.url);
   const client = new Redis(redisClientOptions(config));
   let state: RedisState = 'connecting';
@@ -134,6 +149,7 @@ export function createRedisLink(options: RedisLinkOptions): RedisLink {
   const toUp = () => {
     if (closed || state === 'up') return;
     state = 'up';
+    failuresInARow = 0;
     metrics?.redisUp.set(1);
     if (probe) clearInterval(probe);
     probe = undefined;
@@ -195,7 +211,11 @@ export function createRedisLink(options: RedisLinkOptions): RedisLink {
     state: () => state,
     isUp: () => state === 'up',
     failed(error) {
-      toDown(reasonOf(error));
+      failuresInARow++;
+      if (client.status !== 'ready' || failuresInARow >= failuresBeforeDown) toDown(reasonOf(error));
+    },
+    succeeded() {
+      failuresInARow = 0;
     },
     whenUp(timeoutMs) {
       if (state === 'up') return Promise.resolve(state);

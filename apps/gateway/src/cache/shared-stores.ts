@@ -9,11 +9,11 @@ import { createRedisLink, type RedisLink } from './redis-link.js';
 type FallbackMetrics = Pick<GatewayMetrics, 'redisFallbacks'> | undefined;
 
 /**
- * `redis` while the link is up, `local` otherwise and for any call Redis fails (the failure
- * turns the link down, so the next calls do not wait for Redis at all).
+ * `redis` while the link is up, `local` otherwise and for any call Redis fails (failures turn
+ * the link down, so the next calls do not wait for Redis at all).
  */
 export function answerStoreWithFallback(
-  link: Pick<RedisLink, 'isUp' | 'failed'>,
+  link: Pick<RedisLink, 'isUp' | 'failed' | 'succeeded'>,
   redis: AnswerStore,
   local: AnswerStore,
   metrics?: FallbackMetrics,
@@ -23,7 +23,9 @@ export function answerStoreWithFallback(
     async get(key) {
       if (link.isUp()) {
         try {
-          return await redis.get(key);
+          const hit = await redis.get(key);
+          link.succeeded();
+          return hit;
         } catch (error) {
           link.failed(error);
         }
@@ -34,7 +36,9 @@ export function answerStoreWithFallback(
     async set(key, answer, ttlMs) {
       if (link.isUp()) {
         try {
-          return await redis.set(key, answer, ttlMs);
+          await redis.set(key, answer, ttlMs);
+          link.succeeded();
+          return;
         } catch (error) {
           link.failed(error);
         }
@@ -47,7 +51,7 @@ export function answerStoreWithFallback(
 
 /** The same for token buckets: local buckets while Redis does not answer. */
 export function bucketStoreWithFallback(
-  link: Pick<RedisLink, 'isUp' | 'failed'>,
+  link: Pick<RedisLink, 'isUp' | 'failed' | 'succeeded'>,
   redis: BucketStore,
   local: BucketStore,
   metrics?: FallbackMetrics,
@@ -57,7 +61,9 @@ export function bucketStoreWithFallback(
     async take(key, spec, nowMs) {
       if (link.isUp()) {
         try {
-          return await redis.take(key, spec, nowMs);
+          const waitMs = await redis.take(key, spec, nowMs);
+          link.succeeded();
+          return waitMs;
         } catch (error) {
           if (error instanceof TypeError) throw error;
           link.failed(error);
@@ -69,7 +75,9 @@ export function bucketStoreWithFallback(
     async drain(key, spec, nowMs) {
       if (link.isUp()) {
         try {
-          return await redis.drain(key, spec, nowMs);
+          await redis.drain(key, spec, nowMs);
+          link.succeeded();
+          return;
         } catch (error) {
           if (error instanceof TypeError) throw error;
           link.failed(error);
