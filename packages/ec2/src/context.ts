@@ -1,5 +1,5 @@
 import type { Session } from '@rolegraph/credentials';
-import type { AwsCallBudget, AwsCallContext } from '@rolegraph/credentials/aws';
+import type { AwsCallBudget, AwsCallContext, AwsRateLimiter } from '@rolegraph/credentials/aws';
 import { toEc2Error } from './errors.js';
 
 /** What every loader of one `createEc2Loaders` call shares. */
@@ -8,13 +8,15 @@ export interface LoaderContext {
   signal?: AbortSignal | undefined;
   /** The request's AWS-call budget, taken by every call. */
   budget?: AwsCallBudget | undefined;
+  /** The process-wide rate limiter every call (and retry) waits on. */
+  limits?: AwsRateLimiter | undefined;
   /** Ids per Describe call; more are split into several calls in the same batch. */
   maxBatchSize: number;
 }
 
 /** The `callAws` context of this request's EC2 calls in `region`. */
 export function callContext(
-  ctx: Pick<LoaderContext, 'session' | 'signal' | 'budget'>,
+  ctx: Pick<LoaderContext, 'session' | 'signal' | 'budget' | 'limits'>,
   region: string,
   extra: Partial<AwsCallContext> = {},
 ): AwsCallContext {
@@ -24,6 +26,7 @@ export function callContext(
     region,
     signal: ctx.signal,
     budget: ctx.budget,
+    limits: ctx.limits,
     toError: toEc2Error,
     ...extra,
   };

@@ -1,5 +1,5 @@
 import type { Session } from '@rolegraph/credentials';
-import type { AwsCallBudget, AwsCallContext } from '@rolegraph/credentials/aws';
+import type { AwsCallBudget, AwsCallContext, AwsRateLimiter } from '@rolegraph/credentials/aws';
 import type { LimitFunction } from 'p-limit';
 import { S3Error } from './errors.js';
 
@@ -9,6 +9,8 @@ export interface LoaderContext {
   signal?: AbortSignal | undefined;
   /** The request's AWS-call budget, taken by every call. */
   budget?: AwsCallBudget | undefined;
+  /** The process-wide rate limiter every call (and retry) waits on. */
+  limits?: AwsRateLimiter | undefined;
   /** Caps how many per-bucket calls of this request are in flight at once. */
   limit: LimitFunction;
   /** Where account-level calls (ListBuckets) and region lookups are sent. */
@@ -31,6 +33,7 @@ export function callContext(
     region,
     signal: ctx.signal,
     budget: ctx.budget,
+    limits: ctx.limits,
     about: bucket === undefined ? undefined : `for bucket ${bucket}`,
     toError: (message, options) => new S3Error(message, { ...options, bucket }),
     ...extra,
