@@ -12,7 +12,7 @@ import {
   type SessionCache,
   type SessionEvent,
 } from '@rolegraph/credentials';
-import { createAwsCallBudget } from '@rolegraph/credentials/aws';
+import { type BucketStore, createAwsCallBudget } from '@rolegraph/credentials/aws';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import { createSchema, createYoga, maskError, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { createAuthenticator } from './auth/authenticate.js';
@@ -21,6 +21,7 @@ import type { AccountConfig, AccountSource, GatewayConfig } from './config/confi
 import { failureOf, redact, toGraphQLError, typedError, withCode } from './errors.js';
 import { createSourceCheck, type SourceStatus } from './health/source-check.js';
 import { createAccountGate } from './limits/account-gate.js';
+import { createGatewayRateLimiter } from './limits/rate-limits.js';
 import { createAccountActivity } from './observability/account-activity.js';
 import { createClientMetrics } from './observability/client-metrics.js';
 import { createJsonLog, type LogFn } from './observability/log.js';
@@ -66,6 +67,12 @@ export interface GatewayDeps {
    * @default { minMs: 20_000, maxMs: 40_000 }
    */
   recoveryProbe?: JitterRange | false;
+  /**
+   * Where the AWS rate-limit buckets (`limits.aws`) live: one process by default; a shared store
+   * (Redis) makes replicas draw on the same account's buckets.
+   * @default process memory
+   */
+  bucketStore?: BucketStore;
   /** Structured log sink. @default JSON lines on stdout */
   log?: LogFn;
   /** @default Date.now */
@@ -241,9 +248,12 @@ export function createGateway(deps: GatewayDeps): Gateway {
       ? createOtlpTracing(config.tracing)
       : undefined;
   const tracer = tracing?.provider.getTracer('@rolegraph/gateway');
+  // One limiter for the process: every request's AWS calls and every AssumeRole wait on it.
+  const limits = createGatewayRateLimiter(config, { store: deps.bucketStore, log, now });
   const sessions =
     deps.sessions ??
     createSessionCache({
+      limits,
       stsRegion: config.aws.stsRegion,
       ...(config.aws.endpoint ? { stsEndpoint: config.aws.endpoint } : {}),
       ...(deps.sourceCredentials ? { sourceCredentials: deps.sourceCredentials } : {}),
@@ -340,11 +350,13 @@ export function createGateway(deps: GatewayDeps): Gateway {
         gate: createAccountGate(config.server.maxConcurrentAccounts),
         signal,
         budget,
+        limits,
+        stsRegion: config.aws.stsRegion,
         sessionFor,
       });
       stats.budget = budget;
       stats.accounts = () => accounts.used();
-      return { requestId: requestIdOf(request), caller, config, signal, budget, accounts };
+      return { requestId: requestIdOf(request), caller, config, signal, budget, limits, accounts };
     },
     plugins: [
       useRequestGuard({

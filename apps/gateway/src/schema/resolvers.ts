@@ -174,7 +174,14 @@ export const resolvers: Resolvers = {
       const session = scope.session();
       return scope.run(() =>
         callAws(
-          { session, service: 'sts', region, signal: context.signal, budget: context.budget },
+          {
+            session,
+            service: 'sts',
+            region,
+            signal: context.signal,
+            budget: context.budget,
+            limits: context.limits,
+          },
           { operation: 'GetCallerIdentity', input: {} },
           (abortSignal) => session.callerIdentity({ region, ...(abortSignal ? { abortSignal } : {}) }),
         ),
