@@ -28,6 +28,10 @@ export const GatewayErrorCode = {
   HOST_NOT_ALLOWED: 'HOST_NOT_ALLOWED',
   /** The request body is larger than `server.maxBodyBytes` (HTTP 413). */
   PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  /** `persistedOperations` is configured and the request named no known document id (HTTP 400). */
+  PERSISTED_QUERY_NOT_FOUND: 'PERSISTED_QUERY_NOT_FOUND',
+  /** `persistedOperations` is configured and the request sent its own document (HTTP 400). */
+  PERSISTED_QUERY_ONLY: 'PERSISTED_QUERY_ONLY',
 } as const;
 
 export type GatewayErrorCode = (typeof GatewayErrorCode)[keyof typeof GatewayErrorCode];
