@@ -14,6 +14,7 @@ import {
 } from '@rolegraph/credentials';
 import {
   type AnswerCache,
+  type BucketStore,
   createAwsCallBudget,
   createMemoryAnswerStore,
   createMemoryBucketStore,
@@ -29,6 +30,7 @@ import type { AccountConfig, AccountSource, GatewayConfig } from './config/confi
 import { failureOf, redact, toGraphQLError, typedError, withCode } from './errors.js';
 import { createSourceCheck, type SourceStatus } from './health/source-check.js';
 import { createAccountGate } from './limits/account-gate.js';
+import { createGatewayRateLimiter } from './limits/rate-limits.js';
 import { createAccountActivity } from './observability/account-activity.js';
 import { createClientMetrics } from './observability/client-metrics.js';
 import { createJsonLog, type LogFn } from './observability/log.js';
@@ -75,6 +77,12 @@ export interface GatewayDeps {
    * @default { minMs: 20_000, maxMs: 40_000 }
    */
   recoveryProbe?: JitterRange | false;
+  /**
+   * Where the AWS rate-limit buckets (`limits.aws`) live: one process by default; a shared store
+   * (Redis) makes replicas draw on the same account's buckets.
+   * @default the shared Redis with `cache.redis`, else process memory
+   */
+  bucketStore?: BucketStore;
   /** Structured log sink. @default JSON lines on stdout */
   log?: LogFn;
   /** @default Date.now */
@@ -257,9 +265,25 @@ export function createGateway(deps: GatewayDeps): Gateway {
       ? createOtlpTracing(config.tracing)
       : undefined;
   const tracer = tracing?.provider.getTracer('@rolegraph/gateway');
+  // With cache.redis: answers and rate-limit buckets shared by the replicas, each falling back
+  // to this process's memory while Redis does not answer.
+  const shared = config.cache.redis
+    ? createSharedStores({
+        config: config.cache.redis,
+        local: {
+          answers: createMemoryAnswerStore({ maxBytes: config.cache.maxBytes }),
+          buckets: createMemoryBucketStore(),
+        },
+        log,
+        metrics,
+      })
+    : undefined;
+  // One limiter for the process: every request's AWS calls and every AssumeRole wait on it.
+  const limits = createGatewayRateLimiter(config, { store: deps.bucketStore ?? shared?.buckets, log, now });
   const sessions =
     deps.sessions ??
     createSessionCache({
+      limits,
       stsRegion: config.aws.stsRegion,
       ...(config.aws.endpoint ? { stsEndpoint: config.aws.endpoint } : {}),
       ...(deps.sourceCredentials ? { sourceCredentials: deps.sourceCredentials } : {}),
@@ -283,19 +307,6 @@ export function createGateway(deps: GatewayDeps): Gateway {
     });
   const unsubscribe = sessions.on((event) => recordEvent(metrics, log, event));
   const sessionFor = createSessionBook(config.accounts, sessions);
-  // With cache.redis: answers and rate-limit buckets shared by the replicas, each falling back
-  // to this process's memory while Redis does not answer.
-  const shared = config.cache.redis
-    ? createSharedStores({
-        config: config.cache.redis,
-        local: {
-          answers: createMemoryAnswerStore({ maxBytes: config.cache.maxBytes }),
-          buckets: createMemoryBucketStore(),
-        },
-        log,
-        metrics,
-      })
-    : undefined;
   // One cache for the process: every request's loaders read through it, after authorization.
   const answerCache =
     deps.answerCache === undefined
@@ -377,11 +388,13 @@ export function createGateway(deps: GatewayDeps): Gateway {
         signal,
         budget,
         cache,
+        limits,
+        stsRegion: config.aws.stsRegion,
         sessionFor,
       });
       stats.budget = budget;
       stats.accounts = () => accounts.used();
-      return { requestId: requestIdOf(request), caller, config, signal, budget, cache, accounts };
+      return { requestId: requestIdOf(request), caller, config, signal, budget, cache, limits, accounts };
     },
     plugins: [
       useRequestGuard({

@@ -67,8 +67,12 @@ export const serverSchema = z.strictObject({
   cors: corsSchema.default(false),
   /** @default false outside demo mode */
   graphiql: z.boolean().default(false),
-  /** At most this many accounts are queried at once per request. @default 8 */
-  maxConcurrentAccounts: z.number().int().min(1).max(1000).default(8),
+  /**
+   * A safety cap on the accounts one request has AWS calls in flight for (sockets, memory). The
+   * AWS rate limits (`limits.aws`) are what keeps AWS from throttling; credentials are fetched
+   * before an account takes a slot. @default 256
+   */
+  maxConcurrentAccounts: z.number().int().min(1).max(100_000).default(256),
   /** A request must carry one of these headers unless its content type forces a CORS preflight. */
   csrfHeaders: z.array(z.string().min(1)).min(1).default(['x-graphql-yoga-csrf']),
   /** How long in-flight requests may finish after SIGTERM. @default 10000 */
@@ -130,6 +134,40 @@ export const authSchema = z.strictObject({
   jwt: jwtSchema.optional(),
 });
 
+/** One token bucket: `burst` tokens at most, `refillPerSecond` back per second. */
+const bucketSchema = z.strictObject({
+  burst: z.number().int().min(1),
+  refillPerSecond: z.number().positive(),
+});
+/** A bucket, or `false`: that class is not metered. */
+const bucketOrOff = z.union([bucketSchema, z.literal(false)]);
+
+/**
+ * Client-side token buckets that mirror AWS's own (see @rolegraph/credentials, "Rate limits"):
+ * a call waits for its bucket instead of being sent to be throttled. Every key is optional; the
+ * defaults are AWS's published figures (the sandbox's with `aws.sandbox`).
+ */
+export const awsRateLimitsSchema = z.strictObject({
+  ec2: z
+    .strictObject({
+      /** Per account, region and action: Describe*, List*, Get*. @default { burst: 100, refillPerSecond: 20 } */
+      nonMutating: bucketOrOff.optional(),
+      /** Unfiltered, unpaginated DescribeInstances / SecurityGroups / Volumes (and 4 more). @default { burst: 50, refillPerSecond: 10 } */
+      unfilteredUnpaginated: bucketOrOff.optional(),
+      /** Any other action. @default { burst: 50, refillPerSecond: 5 } */
+      mutating: bucketOrOff.optional(),
+    })
+    .optional(),
+  /** Per calling principal (AssumeRole: the source credentials or hub role) and STS region. @default { burst: 600, refillPerSecond: 600 }; sandbox: 100 / 20 */
+  sts: bucketOrOff.optional(),
+  /** Per calling account. @default { burst: 20, refillPerSecond: 10 } */
+  organizations: bucketOrOff.optional(),
+  /** Per account, region and operation. @default false (not metered); sandbox: 5500 / 5500 */
+  s3: bucketOrOff.optional(),
+  /** Share of each bucket left unused against arrival jitter. @default 0.1 */
+  headroom: z.number().min(0).lt(1).optional(),
+});
+
 export const limitsSchema = z.strictObject({
   maxDepth: z.number().int().min(1).default(10),
   maxAliases: z.number().int().min(0).default(15),
@@ -147,6 +185,8 @@ export const limitsSchema = z.strictObject({
   maxAccountNames: z.number().int().min(1).default(100),
   /** Most values of any other filter list (`states`, `types`, `vpcIds`, `tags`, a tag's `values`). @default 200 */
   maxFilterValues: z.number().int().min(1).default(200),
+  /** AWS's rate limits, mirrored client-side; overrides per class. @default AWS's figures */
+  aws: awsRateLimitsSchema.optional(),
 });
 
 export const profilesSchema = z.strictObject({

@@ -27,7 +27,7 @@ describe('parseConfig', () => {
       port: 4000,
       graphiql: false,
       cors: false,
-      maxConcurrentAccounts: 8,
+      maxConcurrentAccounts: 256,
     });
     expect(config.limits.maxDepth).toBe(10);
   });

@@ -1,5 +1,10 @@
 import type { Session } from '@rolegraph/credentials';
-import type { AwsCallBudget, RequestAnswerCache } from '@rolegraph/credentials/aws';
+import {
+  type AwsCallBudget,
+  type AwsRateLimiter,
+  type RequestAnswerCache,
+  toAwsCallError,
+} from '@rolegraph/credentials/aws';
 import { createEc2Loaders, type Ec2Loaders } from '@rolegraph/ec2';
 import { createS3Loaders, type S3Loaders } from '@rolegraph/s3';
 import type { AccountConfig, GatewayConfig } from '../config/config-schema.js';
@@ -19,7 +24,10 @@ export interface AccountScope {
   session(): Session;
   ec2(): Ec2Loaders;
   s3(): S3Loaders;
-  /** Run AWS work for this account under the request's concurrency cap. */
+  /**
+   * Run AWS work for this account: once its credentials are there (fetched first, holding no
+   * slot), under the request's cap on accounts in flight.
+   */
   run<T>(work: () => Promise<T>): Promise<T>;
   /** The region if the account is configured for it; otherwise a `REGION_NOT_CONFIGURED` error. */
   checkRegion(region: string): string;
@@ -48,6 +56,8 @@ export type GatewayContext = {
   budget: AwsCallBudget;
   /** This request's view of the AWS-answer cache (absent with `cache.enabled: false`). */
   cache?: RequestAnswerCache | undefined;
+  /** The process-wide AWS rate limiter (`limits.aws`). */
+  limits: AwsRateLimiter;
 };
 
 export interface RequestAccountsOptions {
@@ -58,6 +68,10 @@ export interface RequestAccountsOptions {
   budget: AwsCallBudget;
   /** This request's view of the process-wide AWS-answer cache, read only through scopes it authorized. */
   cache?: RequestAnswerCache | undefined;
+  /** The process-wide AWS rate limiter every AWS call waits on. */
+  limits?: AwsRateLimiter | undefined;
+  /** The STS region, named by a credentials failure found before any call. */
+  stsRegion?: string | undefined;
   /** The process-wide session of an account (instrumented for metrics). */
   sessionFor: (account: AccountConfig) => Session;
 }
@@ -68,9 +82,22 @@ function allows(caller: Caller, account: AccountConfig): boolean {
   );
 }
 
+/** `promise`'s value, or `undefined` as soon as `signal` fires (the work then ends `ABORTED`). */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T | undefined> {
+  if (signal.aborted) return Promise.resolve(undefined);
+  return new Promise((resolve) => {
+    const abort = () => resolve(undefined);
+    signal.addEventListener('abort', abort, { once: true });
+    void promise.then((value) => {
+      signal.removeEventListener('abort', abort);
+      resolve(value);
+    });
+  });
+}
+
 /** Builds the per-request account view: nothing is created until a resolver asks. */
 export function createRequestAccounts(options: RequestAccountsOptions): RequestAccounts {
-  const { config, caller, gate, signal, budget, cache } = options;
+  const { config, caller, gate, signal, budget, cache, limits } = options;
   const byName = new Map<string, AccountConfig>();
   for (const account of config.accounts) {
     byName.set(account.alias, account);
@@ -85,7 +112,18 @@ export function createRequestAccounts(options: RequestAccountsOptions): RequestA
     let session: Session | undefined;
     let ec2: Ec2Loaders | undefined;
     let s3: S3Loaders | undefined;
-    let settled: Promise<void> | undefined;
+    // The account's credentials, fetched once per request before its AWS work and outside the
+    // gate: a cold account costs one STS round trip more than a warm one, not a slot.
+    let settled: Promise<unknown> | undefined;
+    const credentialsFailure = () => {
+      settled ??= getSession()
+        .credentials()
+        .then(
+          () => undefined,
+          (error: unknown) => error,
+        );
+      return settled;
+    };
     const getSession = () => {
       if (!session) {
         session = options.sessionFor(account);
@@ -97,7 +135,7 @@ export function createRequestAccounts(options: RequestAccountsOptions): RequestA
       config: account,
       session: getSession,
       ec2() {
-        ec2 ??= createEc2Loaders({ session: getSession(), signal, budget, cache });
+        ec2 ??= createEc2Loaders({ session: getSession(), signal, budget, cache, limits });
         return ec2;
       },
       s3() {
@@ -106,11 +144,25 @@ export function createRequestAccounts(options: RequestAccountsOptions): RequestA
           signal,
           budget,
           cache,
+          limits,
           defaultRegion: account.regions[0] ?? 'us-east-1',
         });
         return s3;
       },
-      run: (work) => gate.run(account.accountId, work),
+      async run(work) {
+        const failure = await untilAborted(credentialsFailure(), signal);
+        // Without credentials no call could go out: the error callAws would give, sent nothing.
+        if (failure !== undefined) {
+          const context = {
+            session: getSession(),
+            service: 'sts',
+            region: options.stsRegion ?? 'us-east-1',
+            signal,
+          };
+          throw toAwsCallError(failure, context, 'AssumeRole');
+        }
+        return gate.run(account.accountId, work);
+      },
       checkRegion(region) {
         if (account.regions.includes(region)) return region;
         throw new GatewayError(`Region ${region} is not configured for account ${account.alias}`, {
@@ -120,15 +172,9 @@ export function createRequestAccounts(options: RequestAccountsOptions): RequestA
           region,
         });
       },
-      credentialsSettled() {
-        settled ??= gate.run(account.accountId, async () => {
-          try {
-            await getSession().credentials();
-          } catch {
-            // The failure is what `lastError` shows.
-          }
-        });
-        return settled;
+      async credentialsSettled() {
+        // A failure is what `lastError` shows.
+        await credentialsFailure();
       },
     };
     scopes.set(account.accountId, scope);

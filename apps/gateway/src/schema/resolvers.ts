@@ -187,6 +187,7 @@ export const resolvers: Resolvers = {
             signal: context.signal,
             budget: context.budget,
             cache: context.cache,
+            limits: context.limits,
           },
           { operation: 'GetCallerIdentity', input: {} },
           (abortSignal) => session.callerIdentity({ region, ...(abortSignal ? { abortSignal } : {}) }),
