@@ -12,7 +12,7 @@ import {
   type SessionCache,
   type SessionEvent,
 } from '@rolegraph/credentials';
-import { type BucketStore, createAwsCallBudget } from '@rolegraph/credentials/aws';
+import { type AwsRateLimiter, type BucketStore, createAwsCallBudget } from '@rolegraph/credentials/aws';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import { createSchema, createYoga, maskError, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { createAuthenticator } from './auth/authenticate.js';
@@ -94,6 +94,8 @@ export type ServerContext = Record<string, unknown>;
 export type Gateway = YogaServerInstance<ServerContext, GatewayContext> & {
   readonly metrics: GatewayMetrics;
   readonly sessions: SessionCache;
+  /** The process-wide AWS rate limiter (`limits.aws`): its `stats()` count waits and throttles. */
+  readonly limits: AwsRateLimiter;
   /** `/ready` answers 503 from now on; in-flight requests continue. */
   drain(): void;
   /**
@@ -419,6 +421,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
   return Object.assign(yoga, {
     metrics,
     sessions,
+    limits,
     drain() {
       ready = false;
     },
