@@ -14,6 +14,7 @@ import {
 } from '@rolegraph/credentials';
 import {
   type AnswerCache,
+  type AwsRateLimiter,
   type BucketStore,
   createAwsCallBudget,
   createMemoryAnswerStore,
@@ -110,6 +111,8 @@ export type Gateway = YogaServerInstance<ServerContext, GatewayContext> & {
   readonly sessions: SessionCache;
   /** The process-wide AWS-answer cache; `undefined` when off. */
   readonly answerCache: AnswerCache | undefined;
+  /** The process-wide AWS rate limiter (`limits.aws`): its `stats()` count waits and throttles. */
+  readonly limits: AwsRateLimiter;
   /** `/ready` answers 503 from now on; in-flight requests continue. */
   drain(): void;
   /**
@@ -460,6 +463,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     metrics,
     sessions,
     answerCache,
+    limits,
     drain() {
       ready = false;
     },

@@ -10,16 +10,22 @@ import type { GatewayConfig } from '../config/config-schema.js';
 import type { LogFn } from '../observability/log.js';
 
 /**
- * What the rolegraph sandbox enforces with `--throttling` (its STS bucket is 100 burst, 20 per
- * second per calling account; S3 5,500 per second), over AWS's figures for the rest: the
- * defaults of a gateway whose configuration has `aws.sandbox`.
+ * What the rolegraph sandbox enforces with `--throttling` (`DEFAULT_THROTTLING`): AWS's EC2
+ * classes, STS 100 burst and 20 per second per calling account, S3 5,500 per second,
+ * Organizations 20 and 10 per second per caller: the defaults of a gateway whose configuration
+ * has `aws.sandbox`.
  *
  * @example
  * SANDBOX_RATE_LIMITS.sts; // { burst: 100, refillPerSecond: 20 }
  */
 export const SANDBOX_RATE_LIMITS: Readonly<AwsRateLimits> = Object.freeze({
-  ...AWS_RATE_LIMITS,
+  ec2: {
+    ...AWS_RATE_LIMITS.ec2,
+    nonMutating: { ...DEFAULT_THROTTLING.ec2.nonMutating },
+    unfilteredUnpaginated: { ...DEFAULT_THROTTLING.ec2.unfilteredUnpaginated },
+  },
   sts: { ...DEFAULT_THROTTLING.sts },
+  organizations: { ...DEFAULT_THROTTLING.organizations },
   s3: { ...DEFAULT_THROTTLING.s3 },
 });
 
