@@ -1,4 +1,4 @@
-import { type Sandbox, startSandbox } from '@rolegraph/sandbox';
+import { generateFixture, type Sandbox, startSandbox } from '@rolegraph/sandbox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoAccounts } from '../src/demo.js';
 import { type GatewayProcess, metricValue, startGatewayProcess, writeConfigFile } from './gateway-process.js';
@@ -22,18 +22,22 @@ const QUERIES = [
 
 interface Outcome {
   replica: string;
-  query: number;
+  query: number | string;
   ok: boolean;
   detail?: string;
 }
 
-/** POSTs one query; ok only for HTTP 200 with data and no error at all. */
-async function ask(replica: GatewayProcess, query: number): Promise<Outcome> {
+/** POSTs one query (an index into QUERIES, or the text); ok only for HTTP 200 with data and no error. */
+async function ask(
+  replica: GatewayProcess,
+  query: number | string,
+  headers: Record<string, string> = {},
+): Promise<Outcome> {
   try {
     const res = await fetch(replica.url, {
       method: 'POST',
-      headers: CSRF,
-      body: JSON.stringify({ query: QUERIES[query] }),
+      headers: { ...CSRF, ...headers },
+      body: JSON.stringify({ query: typeof query === 'number' ? QUERIES[query] : query }),
       signal: AbortSignal.timeout(60_000),
     });
     const body = (await res.json()) as { data?: unknown; errors?: unknown[] };
@@ -244,5 +248,100 @@ describe.skipIf(redisTestsSkipped)('3 gateway replicas (processes) sharing one R
     }
     // The restarted Redis (empty) holds the answers of the queries after it came back.
     expect(Number(redis.cli('DBSIZE'))).toBeGreaterThan(0);
+  }, 180_000);
+});
+
+describe.skipIf(redisTestsSkipped)('3 replicas draw on one set of rate-limit buckets in Redis', () => {
+  let sandbox: Sandbox;
+  let redis: RedisServer;
+  const started: GatewayProcess[] = [];
+  // One EC2 bucket (account, region, DescribeInstances): the sandbox's 100 + 20/s, which the
+  // gateways mirror in sandbox mode (less a 10% reserve).
+  const CALLS = 180;
+  const queryFor = (n: number) =>
+    `{ account(account: "account-0001") { instances(region: "us-east-1", first: 5, filter: { tags: [{ key: "run", values: ["v${n}"] }] }) { nodes { id } } } }`;
+
+  beforeAll(async () => {
+    sandbox = await startSandbox({
+      port: 0,
+      host: '127.0.0.1',
+      fixture: generateFixture({
+        accounts: 1,
+        regions: ['us-east-1'],
+        instancesPerRegion: 2,
+        bucketsPerAccount: 0,
+        seed: 3,
+      }),
+      throttling: true,
+    });
+    redis = await startRedisServer();
+  }, 60_000);
+  afterAll(async () => {
+    await Promise.all(started.splice(0).map((r) => r.stop()));
+    await redis?.stop();
+    await sandbox?.close();
+  });
+
+  /** 180 distinct DescribeInstances (each its own tag filter, past the cache) over 3 replicas at once. */
+  const burst = async (cache: Record<string, unknown>) => {
+    const configFile = writeConfigFile({
+      accounts: demoAccounts(sandbox),
+      aws: { endpoint: sandbox.endpoint, sandbox: {} },
+      server: { queryTimeoutMs: 120_000 },
+      cache,
+    });
+    const replicas = await Promise.all(
+      ['a', 'b', 'c'].map((name) =>
+        startGatewayProcess({ name, configFile, credentials: sandbox.credentials }),
+      ),
+    );
+    started.push(...replicas);
+    if (cache.redis) await Promise.all(replicas.map((r) => r.lineWith(/^redis connected/, 30_000)));
+    // Sessions first, so the burst is EC2 only.
+    await Promise.all(
+      replicas.map((r) =>
+        ask(r, '{ account(account: "account-0001") { alias status { callerIdentity { arn } } } }'),
+      ),
+    );
+    sandbox.admin.reset();
+    const outcomes = await Promise.all(
+      Array.from({ length: CALLS }, (_, n) => ask(replicas[n % 3] as GatewayProcess, queryFor(n))),
+    );
+    const result = {
+      failed: outcomes.filter((o) => !o.ok),
+      sent: sandbox.admin.calls({ service: 'ec2', operation: 'DescribeInstances' }),
+      throttled: sandbox.admin.calls({
+        service: 'ec2',
+        operation: 'DescribeInstances',
+        outcome: 'throttled',
+      }),
+      fallbacks: 0,
+    };
+    for (const r of replicas) {
+      result.fallbacks += metricValue(await r.metrics(), 'rolegraph_gateway_cache_redis_fallbacks_total');
+    }
+    await Promise.all(started.splice(0).map((r) => r.stop()));
+    return result;
+  };
+
+  it('each replica on its own buckets: 3 x the burst goes out and the sandbox throttles; on Redis: not one throttled call', async () => {
+    const alone = await burst({});
+    // Each replica lets its own 90 go at once: AWS's bucket of 100 throttles the rest (the SDK
+    // retries them, so the queries still answer).
+    expect(alone.throttled).toBeGreaterThan(0);
+    // A generous command timeout: 180 queries at once saturate 2 cores, and a Redis reply
+    // waiting behind an event-loop stall would time out, fall back to a local bucket (by
+    // design: availability first) and let that replica's own burst out.
+    const shared = await burst({ redis: { url: redis.url, commandTimeoutMs: 5_000 } });
+    expect(shared.fallbacks).toBe(0);
+    expect(shared.failed).toEqual([]);
+    expect(shared.throttled).toBe(0);
+    expect(shared.sent).toBe(CALLS);
+    expect(Number(redis.cli('EXISTS', 'rolegraph:bucket:ec2:100000000001:us-east-1:DescribeInstances'))).toBe(
+      1,
+    );
+    console.info(
+      `[replicas] ${CALLS} calls at once over 3 replicas: ${alone.throttled} throttled on per-replica buckets, ${shared.throttled} on Redis`,
+    );
   }, 180_000);
 });
