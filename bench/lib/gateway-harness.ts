@@ -30,6 +30,11 @@ export interface BenchGatewayOptions {
   accounts?: number;
   server?: Record<string, unknown>;
   limits?: Record<string, unknown>;
+  /**
+   * The gateway's `cache` config. @default { enabled: false }: a benchmark measures the work of
+   * every request unless it is about the AWS-answer cache.
+   */
+  cache?: Record<string, unknown>;
 }
 
 /** A gateway over the sandbox's reader roles, silent, no SDK retries (counts stay exact). */
@@ -41,6 +46,7 @@ export async function startBenchGateway(options: BenchGatewayOptions): Promise<G
       aws: { endpoint: options.endpoint },
       ...(options.server ? { server: options.server } : {}),
       ...(options.limits ? { limits: options.limits } : {}),
+      cache: options.cache ?? { enabled: false },
     },
     { file: '<bench>' },
   );
