@@ -3,7 +3,7 @@ import { type AnswerStore, createMemoryAnswerStore } from '@rolegraph/credential
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisAnswerStore } from '../src/cache/redis-answer-store.js';
 import { redisSchema } from '../src/cache/redis-config.js';
-import { createRedisLink, type RedisLink } from '../src/cache/redis-link.js';
+import { createRedisLink, type RedisLink, withDeadline } from '../src/cache/redis-link.js';
 import { answerStoreWithFallback } from '../src/cache/shared-stores.js';
 import type { LogEntry } from '../src/observability/log.js';
 import { createMetrics, type GatewayMetrics } from '../src/observability/metrics.js';
@@ -45,8 +45,9 @@ const open: RedisLink[] = [];
 function replica(config: Record<string, unknown>): Replica {
   const logs: LogEntry[] = [];
   const metrics = createMetrics({ defaultMetrics: false });
+  const parsed = redisSchema.parse(config);
   const link = createRedisLink({
-    config: redisSchema.parse(config),
+    config: parsed,
     log: (entry) => logs.push(entry),
     metrics,
     probeIntervalMs: 100,
@@ -55,7 +56,7 @@ function replica(config: Record<string, unknown>): Replica {
   const local = createMemoryAnswerStore({ maxBytes: 1 << 20 });
   const store = answerStoreWithFallback(
     link,
-    createRedisAnswerStore({ client: link.client }),
+    createRedisAnswerStore({ client: link.client, commandTimeoutMs: parsed.commandTimeoutMs }),
     local,
     metrics,
   );
@@ -152,7 +153,7 @@ describe.skipIf(redisTestsSkipped)('Redis down, slow, back: each replica falls b
       // Later calls do not ask Redis at all.
       for (let i = 0; i < 20; i++) expect((await r.store.get('stalled'))?.storedAt).toBe(3);
       expect(warnings(r.logs)).toHaveLength(1);
-      expect(String(warnings(r.logs)[0]?.reason)).toMatch(/timed out/i);
+      expect(String(warnings(r.logs)[0]?.reason)).toMatch(/did not answer within 100 ms/);
       own.resume();
       expect(await r.link.whenUp(15_000)).toBe('up');
       expect(await r.store.get('stalled')).toBeUndefined(); // from Redis again, which never had it
@@ -179,6 +180,31 @@ describe.skipIf(redisTestsSkipped)('Redis down, slow, back: each replica falls b
       own.resume();
       await own.stop();
     }
+  });
+
+  it('a stall of this process longer than commandTimeoutMs is not taken for a slow Redis', async () => {
+    const r = replica({ url: server.url, commandTimeoutMs: 50 });
+    expect(await r.link.whenUp(10_000)).toBe('up');
+    await r.store.set('stall', answer(4), 60_000);
+    for (let i = 0; i < 3; i++) {
+      const pending = r.store.get('stall');
+      // The command is on the wire; this process now does nothing else for 300 ms (a long GC,
+      // a CPU-bound request). Redis answers meanwhile; the reply waits in the socket.
+      const until = Date.now() + 300;
+      while (Date.now() < until) {
+        // busy
+      }
+      expect((await pending)?.storedAt).toBe(4);
+    }
+    expect(await metric(r.metrics, 'rolegraph_gateway_cache_redis_fallbacks_total')).toBe(0);
+    expect(r.link.state()).toBe('up');
+  });
+
+  it('withDeadline: a command Redis never answers fails with REDIS_TIMEOUT', async () => {
+    const never = new Promise<never>(() => {});
+    await expect(withDeadline(never, 30)).rejects.toMatchObject({ code: 'REDIS_TIMEOUT' });
+    await expect(withDeadline(Promise.resolve(7), 30)).resolves.toBe(7);
+    await expect(withDeadline(Promise.reject(new Error('WRONGTYPE')), 30)).rejects.toThrow('WRONGTYPE');
   });
 
   it('Redis unreachable at start: the replica starts on its memory, warns once, and connects when Redis appears', async () => {

@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { AnswerStore, StoredAnswer } from '@rolegraph/credentials/aws';
 import type { Redis } from 'ioredis';
+import { withDeadline } from './redis-link.js';
 
 /** Keys longer than this are stored under their SHA-256 (a canonical input can be long). */
 const MAX_PLAIN_KEY = 512;
@@ -80,6 +81,8 @@ export interface RedisAnswerStoreOptions {
    * @default 1000
    */
   singleFlightMs?: number;
+  /** Each command's deadline (`withDeadline`). @default 250 */
+  commandTimeoutMs?: number;
   /** @default setTimeout-based sleep; inject in tests. */
   sleep?: (ms: number) => Promise<void>;
   /** @default Date.now */
@@ -117,8 +120,9 @@ export function createRedisAnswerStore(options: RedisAnswerStoreOptions): Answer
     client.defineCommand('rolegraphPut', { numberOfKeys: 2, lua: PUT_LUA });
   }
   const commands = client as unknown as AnswerCommands;
+  const timeoutMs = options.commandTimeoutMs ?? 250;
   const getOrClaim = (key: string, claim: string, ms: number) =>
-    commands.rolegraphGetOrClaimBuffer(redisAnswerKey(key), claim, claimant, ms);
+    withDeadline(commands.rolegraphGetOrClaimBuffer(redisAnswerKey(key), claim, claimant, ms), timeoutMs);
 
   return {
     async get(key) {

@@ -1,5 +1,6 @@
 import { type BucketStore, checkTokenBucketSpec, type TokenBucketSpec } from '@rolegraph/credentials/aws';
 import type { Redis } from 'ioredis';
+import { withDeadline } from './redis-link.js';
 
 /**
  * One token bucket, atomically (a Lua script runs alone on the Redis server). State: a hash
@@ -56,6 +57,8 @@ export interface RedisBucketStoreOptions {
    * @default 'redis'
    */
   clock?: BucketClock;
+  /** Each command's deadline (`withDeadline`). @default 250 */
+  commandTimeoutMs?: number;
 }
 
 interface BucketCommand {
@@ -85,6 +88,7 @@ export function bucketKey(key: string): string {
 export function createRedisBucketStore(options: RedisBucketStoreOptions): BucketStore {
   const { client } = options;
   const clock = options.clock ?? 'redis';
+  const timeoutMs = options.commandTimeoutMs ?? 250;
   if (clock !== 'redis' && clock !== 'caller') {
     throw new TypeError(`createRedisBucketStore: clock must be 'redis' or 'caller', got ${String(clock)}`);
   }
@@ -95,7 +99,10 @@ export function createRedisBucketStore(options: RedisBucketStoreOptions): Bucket
   const run = (key: string, spec: TokenBucketSpec, nowMs: number, op: 'take' | 'drain') => {
     checkTokenBucketSpec(spec, 'token bucket spec');
     const now = clock === 'caller' ? String(Math.floor(nowMs)) : '';
-    return command.rolegraphTokenBucket(bucketKey(key), spec.burst, spec.refillPerSecond, now, op);
+    return withDeadline(
+      command.rolegraphTokenBucket(bucketKey(key), spec.burst, spec.refillPerSecond, now, op),
+      timeoutMs,
+    );
   };
   return {
     async take(key, spec, nowMs) {

@@ -70,7 +70,8 @@ describe('redisClientOptions', () => {
       username: 'gw',
       password: 'p@ss',
       keyPrefix: 'rolegraph:',
-      commandTimeout: 250,
+      // A backstop: calls are timed by withDeadline.
+      commandTimeout: 5000,
       connectTimeout: 1000,
       enableOfflineQueue: false,
       autoResendUnfulfilledCommands: false,

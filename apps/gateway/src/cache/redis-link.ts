@@ -59,11 +59,54 @@ function reasonOf(error: unknown): string {
   return redact(error instanceof Error ? error.message : String(error));
 }
 
+/** A Redis command that did not answer within `cache.redis.commandTimeoutMs`. */
+export class RedisTimeoutError extends Error {
+  override readonly name = 'RedisTimeoutError';
+  readonly code = 'REDIS_TIMEOUT' as const;
+}
+
+/**
+ * `promise`, or a `RedisTimeoutError` once `ms` have passed without an answer. The deadline is
+ * checked one turn of the event loop after its timer, past the I/O phase: a reply that reached
+ * the socket while this process was stalled (busy CPU, a long GC) is read first and counts as
+ * on time. Only a Redis that really did not answer times out.
+ *
+ * @example
+ * const value = await withDeadline(client.get('k'), 250);
+ */
+export function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    let settled = false;
+    const timer = setTimeout(() => {
+      setImmediate(() => {
+        if (settled) return;
+        settled = true;
+        reject(new RedisTimeoutError(`Redis did not answer within ${ms} ms`));
+      });
+    }, ms);
+    promise.then(
+      (value) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
+}
+
 /**
  * ioredis options for `config`: host, port, db, credentials and TLS from the URL and the
  * section, and the settings a shared cache needs to fail fast: no offline queue (a command
  * while disconnected fails at once), no resending of unanswered commands after a reconnect,
- * `commandTimeout`, and reconnection in the background with a backoff capped at 2 s.
+ * a backstop `commandTimeout` (calls are timed by `withDeadline`), and reconnection in the
+ * background with a backoff capped at 2 s.
  *
  * @example
  * const client = new Redis(redisClientOptions(config.cache.redis));
@@ -103,7 +146,9 @@ export function redisClientOptions(config: RedisConfig): RedisOptions {
       : {}),
     keyPrefix: config.keyPrefix,
     connectTimeout: config.connectTimeoutMs,
-    commandTimeout: config.commandTimeoutMs,
+    // Calls are timed by withDeadline (which a stall of this process does not fool); ioredis's
+    // own timeout only backs it up.
+    commandTimeout: Math.max(10 * config.commandTimeoutMs, 5000),
     // A dead Redis must fail fast: the replica then answers from its own memory.
     enableOfflineQueue: false,
     autoResendUnfulfilledCommands: false,
@@ -167,8 +212,7 @@ export function createRedisLink(options: RedisLinkOptions): RedisLink {
   const tick = () => {
     if (closed || probing || client.status !== 'ready') return;
     probing = true;
-    client
-      .ping()
+    withDeadline(client.ping(), config.commandTimeoutMs)
       .then(toUp, (error: unknown) => {
         lastError = reasonOf(error);
       })

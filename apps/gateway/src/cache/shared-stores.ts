@@ -133,11 +133,17 @@ export function createSharedStores(options: SharedStoresOptions): SharedStores {
     metrics,
     probeIntervalMs: options.probeIntervalMs,
   });
+  const timeouts = { commandTimeoutMs: options.config.commandTimeoutMs };
   const answers = createRedisAnswerStore({
     client: link.client,
     singleFlightMs: options.config.singleFlightMs,
+    ...timeouts,
   });
-  const buckets = createRedisBucketStore({ client: link.client, clock: options.bucketClock ?? 'redis' });
+  const buckets = createRedisBucketStore({
+    client: link.client,
+    clock: options.bucketClock ?? 'redis',
+    ...timeouts,
+  });
   return {
     answers: answerStoreWithFallback(link, answers, local.answers, metrics),
     buckets: bucketStoreWithFallback(link, buckets, local.buckets, metrics),
