@@ -12,6 +12,7 @@ import {
   type LatencyOptions,
   type SandboxFixture,
   startSandbox,
+  type ThrottlingOptions,
 } from '@rolegraph/sandbox';
 
 import { askCpuMicros, awaitLine } from './child.js';
@@ -28,9 +29,11 @@ export interface SandboxProcess {
   /** The same fixture the child serves, rebuilt here from the same seed. */
   fixture: SandboxFixture;
   credentials: { accessKeyId: string; secretAccessKey: string };
-  calls(filter?: { service?: string; operation?: string }): Promise<number>;
+  calls(filter?: { service?: string; operation?: string; outcome?: 'throttled' }): Promise<number>;
   reset(): Promise<void>;
   setLatency(latency: LatencyOptions): Promise<void>;
+  /** The sandbox's token buckets (`true`: AWS-like defaults); every bucket starts full again. */
+  setThrottling(throttling: ThrottlingOptions): Promise<void>;
   /** User + system CPU time of the child so far, in microseconds. */
   cpuMicros(): Promise<number>;
   close(): Promise<void>;
@@ -65,6 +68,15 @@ export async function startSandboxProcess(options: SandboxProcessOptions): Promi
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ latency }),
+      });
+      if (!res.ok) throw new Error(`sandbox knobs: HTTP ${res.status}`);
+      await res.arrayBuffer();
+    },
+    async setThrottling(throttling) {
+      const res = await fetch(`${endpoint}/_sandbox/knobs`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ throttling }),
       });
       if (!res.ok) throw new Error(`sandbox knobs: HTTP ${res.status}`);
       await res.arrayBuffer();

@@ -163,7 +163,7 @@ export const awsRateLimitsSchema = z.strictObject({
   organizations: bucketOrOff.optional(),
   /** Per account, region and operation. @default false (not metered); sandbox: 5500 / 5500 */
   s3: bucketOrOff.optional(),
-  /** Share of each bucket left unused against arrival jitter. @default 0.1 */
+  /** Share of each bucket left unused against arrival jitter. @default 0.05 */
   headroom: z.number().min(0).lt(1).optional(),
 });
 
