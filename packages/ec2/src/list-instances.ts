@@ -93,15 +93,18 @@ export async function listInstances(
   let cursor = args.after ? { argument: 'after' } : undefined;
   for (;;) {
     const token = position.token;
-    const output = await callAws(callContext(ctx, region, { cursor }), OPERATION, (signal) =>
-      ctx.session.client(EC2Client, region).send(
-        new DescribeInstancesCommand({
-          Filters: filters.length > 0 ? filters : undefined,
-          MaxResults: maxResults,
-          NextToken: token,
-        }),
-        { abortSignal: signal },
-      ),
+    const input = {
+      Filters: filters.length > 0 ? filters : undefined,
+      MaxResults: maxResults,
+      NextToken: token,
+    };
+    const output = await callAws(
+      callContext(ctx, region, { cursor }),
+      { operation: OPERATION, input },
+      (signal) =>
+        ctx.session
+          .client(EC2Client, region)
+          .send(new DescribeInstancesCommand(input), { abortSignal: signal }),
     );
     const instances = (output.Reservations ?? [])
       .flatMap((r) => r.Instances ?? [])
@@ -151,14 +154,11 @@ async function listByIdChunks(
         let token: string | undefined;
         do {
           const next = token;
-          const output = await callAws(context, OPERATION, (signal) =>
-            ctx.session.client(EC2Client, region).send(
-              new DescribeInstancesCommand({
-                Filters: [{ Name: 'instance-id', Values: chunk }, ...others],
-                NextToken: next,
-              }),
-              { abortSignal: signal },
-            ),
+          const input = { Filters: [{ Name: 'instance-id', Values: chunk }, ...others], NextToken: next };
+          const output = await callAws(context, { operation: OPERATION, input }, (signal) =>
+            ctx.session
+              .client(EC2Client, region)
+              .send(new DescribeInstancesCommand(input), { abortSignal: signal }),
           );
           for (const raw of (output.Reservations ?? []).flatMap((r) => r.Instances ?? [])) {
             instances.push(toInstance(raw, origin));

@@ -87,10 +87,12 @@ export function createRegionCache(options: RegionCacheOptions = {}): RegionCache
   const inFlight = new Map<string, InFlight>();
 
   const fetchRegions = async (session: Session, signal: AbortSignal): Promise<string[]> => {
-    const output = await callAws(callContext({ session, signal }, callRegion), OPERATION, (s) =>
-      session.client(EC2Client, callRegion).send(new DescribeRegionsCommand({ AllRegions: false }), {
-        abortSignal: s,
-      }),
+    const input = { AllRegions: false };
+    const output = await callAws(
+      callContext({ session, signal }, callRegion),
+      { operation: OPERATION, input },
+      (s) =>
+        session.client(EC2Client, callRegion).send(new DescribeRegionsCommand(input), { abortSignal: s }),
     );
     return (output.Regions ?? [])
       .filter((r) => r.OptInStatus === undefined || r.OptInStatus !== 'not-opted-in')

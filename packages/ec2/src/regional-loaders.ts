@@ -157,7 +157,7 @@ async function collect<R, T>(
   let nextToken: string | undefined;
   do {
     const input = describeInput(resource, { kind, ids, nextToken });
-    const page = await callAws(callContext(ctx, region), resource.operation, (signal) =>
+    const page = await callAws(callContext(ctx, region), { operation: resource.operation, input }, (signal) =>
       resource.send(ctx.session.client(EC2Client, region), input, signal),
     );
     items.push(...page.items);

@@ -32,16 +32,20 @@ function createBucketConfigLoader<T>(
     // Resolve the region outside the limiter: the region loader takes a slot of its own.
     const region = await regionLoader.load(bucket);
     return ctx.limit(() =>
-      callAws(callContext(ctx, region, bucket), config.operation, async (signal) => {
-        try {
-          return await config.read(ctx.session.client(S3Client, region), bucket, signal);
-        } catch (error) {
-          if (awsErrorCode(error) === config.notConfiguredCode && !signal?.aborted) {
-            return config.whenNotConfigured;
+      callAws(
+        callContext(ctx, region, bucket),
+        { operation: config.operation, input: { Bucket: bucket } },
+        async (signal) => {
+          try {
+            return await config.read(ctx.session.client(S3Client, region), bucket, signal);
+          } catch (error) {
+            if (awsErrorCode(error) === config.notConfiguredCode && !signal?.aborted) {
+              return config.whenNotConfigured;
+            }
+            throw error;
           }
-          throw error;
-        }
-      }),
+        },
+      ),
     );
   };
   return new DataLoader<string, T, string>((buckets) =>

@@ -39,9 +39,10 @@ const FALL_BACK_STATUSES = new Set([301, 307, 400, 403]);
 async function resolveRegion(ctx: LoaderContext, bucket: string): Promise<string> {
   const context = callContext(ctx, ctx.defaultRegion, bucket);
   const client = () => ctx.session.client(S3Client, ctx.defaultRegion);
-  const fromHead = await callAws(context, 'HeadBucket', async (signal) => {
+  const input = { Bucket: bucket };
+  const fromHead = await callAws(context, { operation: 'HeadBucket', input }, async (signal) => {
     try {
-      const head = await client().send(new HeadBucketCommand({ Bucket: bucket }), { abortSignal: signal });
+      const head = await client().send(new HeadBucketCommand(input), { abortSignal: signal });
       return head.BucketRegion;
     } catch (error) {
       const fromHeader = regionHeader(error);
@@ -53,8 +54,8 @@ async function resolveRegion(ctx: LoaderContext, bucket: string): Promise<string
     }
   });
   if (fromHead) return fromHead;
-  const location = await callAws(context, 'GetBucketLocation', (signal) =>
-    client().send(new GetBucketLocationCommand({ Bucket: bucket }), { abortSignal: signal }),
+  const location = await callAws(context, { operation: 'GetBucketLocation', input }, (signal) =>
+    client().send(new GetBucketLocationCommand(input), { abortSignal: signal }),
   );
   return normalizeLocation(location.LocationConstraint);
 }

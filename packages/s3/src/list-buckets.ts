@@ -37,18 +37,18 @@ export async function listBuckets(
     throw new TypeError(`listBuckets: first must be a positive integer, got ${String(args.first)}`);
   }
   const position = decodePageCursor(args.after);
+  const input = {
+    MaxBuckets: Math.min(position.skip + first, MAX_BUCKETS),
+    ContinuationToken: position.token,
+    Prefix: args.prefix,
+  };
   const output = await callAws(
     callContext(ctx, ctx.defaultRegion, undefined, { cursor: args.after ? CURSOR : undefined }),
-    'ListBuckets',
+    { operation: 'ListBuckets', input },
     (signal) =>
-      ctx.session.client(S3Client, ctx.defaultRegion).send(
-        new ListBucketsCommand({
-          MaxBuckets: Math.min(position.skip + first, MAX_BUCKETS),
-          ContinuationToken: position.token,
-          Prefix: args.prefix,
-        }),
-        { abortSignal: signal },
-      ),
+      ctx.session
+        .client(S3Client, ctx.defaultRegion)
+        .send(new ListBucketsCommand(input), { abortSignal: signal }),
   );
   const items: Bucket[] = [];
   for (const raw of output.Buckets ?? []) {

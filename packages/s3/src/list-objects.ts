@@ -43,17 +43,15 @@ export async function listObjects(
   const position = decodePageCursor(args.after);
   const context = callContext(ctx, region, bucket, { cursor: args.after ? CURSOR : undefined });
   return ctx.limit(async () => {
-    const output = await callAws(context, 'ListObjectsV2', (signal) =>
-      ctx.session.client(S3Client, region).send(
-        new ListObjectsV2Command({
-          Bucket: bucket,
-          Prefix: args.prefix,
-          Delimiter: args.delimiter,
-          MaxKeys: Math.min(position.skip + first, MAX_KEYS),
-          ContinuationToken: position.token,
-        }),
-        { abortSignal: signal },
-      ),
+    const input = {
+      Bucket: bucket,
+      Prefix: args.prefix,
+      Delimiter: args.delimiter,
+      MaxKeys: Math.min(position.skip + first, MAX_KEYS),
+      ContinuationToken: position.token,
+    };
+    const output = await callAws(context, { operation: 'ListObjectsV2', input }, (signal) =>
+      ctx.session.client(S3Client, region).send(new ListObjectsV2Command(input), { abortSignal: signal }),
     );
     const objects = (output.Contents ?? []).flatMap((o): S3Object[] =>
       o.Key === undefined

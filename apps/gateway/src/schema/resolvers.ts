@@ -183,7 +183,7 @@ export const resolvers: Resolvers = {
       return scope.run(() =>
         callAws(
           { session, service: 'sts', region, signal: context.signal, budget: context.budget },
-          'GetCallerIdentity',
+          { operation: 'GetCallerIdentity', input: {} },
           (abortSignal) => session.callerIdentity({ region, ...(abortSignal ? { abortSignal } : {}) }),
         ),
       );

@@ -34,14 +34,18 @@ describe('callAws', () => {
     const budget = createAwsCallBudget(2);
     let sent = 0;
     const send = async () => ++sent;
-    await callAws({ ...context, budget }, 'DescribeVolumes', send);
-    await callAws({ ...context, budget }, 'DescribeVolumes', send);
-    const failure = await callAws({ ...context, budget }, 'DescribeVolumes', send).catch((e: unknown) => e);
+    await callAws({ ...context, budget }, { operation: 'DescribeVolumes', input: {} }, send);
+    await callAws({ ...context, budget }, { operation: 'DescribeVolumes', input: {} }, send);
+    const failure = await callAws(
+      { ...context, budget },
+      { operation: 'DescribeVolumes', input: {} },
+      send,
+    ).catch((e: unknown) => e);
     expect(sent).toBe(2);
     expect(budget.used).toBe(2);
     expect(budget.failed).toBe(0);
     const counted = createAwsCallBudget(5);
-    await callAws({ ...context, budget: counted }, 'DescribeVolumes', () =>
+    await callAws({ ...context, budget: counted }, { operation: 'DescribeVolumes', input: {} }, () =>
       Promise.reject(sdkError('InternalError', 500)),
     ).catch(() => undefined);
     expect([counted.used, counted.failed]).toEqual([1, 1]);
@@ -59,10 +63,14 @@ describe('callAws', () => {
   it('sends with the signal and returns the answer', async () => {
     const signal = new AbortController().signal;
     let seen: AbortSignal | undefined;
-    const out = await callAws({ ...context, signal }, 'DescribeRegions', async (s) => {
-      seen = s;
-      return 42;
-    });
+    const out = await callAws(
+      { ...context, signal },
+      { operation: 'DescribeRegions', input: {} },
+      async (s) => {
+        seen = s;
+        return 42;
+      },
+    );
     expect(out).toBe(42);
     expect(seen).toBe(signal);
   });
@@ -71,9 +79,13 @@ describe('callAws', () => {
     const controller = new AbortController();
     controller.abort(new Error('caller left'));
     let sent = 0;
-    const failure = await callAws({ ...context, signal: controller.signal }, 'DescribeRegions', async () => {
-      sent++;
-    }).catch((e: unknown) => e);
+    const failure = await callAws(
+      { ...context, signal: controller.signal },
+      { operation: 'DescribeRegions', input: {} },
+      async () => {
+        sent++;
+      },
+    ).catch((e: unknown) => e);
     expect(sent).toBe(0);
     expect(failure).toBeInstanceOf(FakeServiceError);
     expect(failure).toMatchObject({
@@ -89,8 +101,10 @@ describe('callAws', () => {
 
   it('wraps an SDK error with where it happened, the AWS code and the request id', async () => {
     const cause = sdkError('RequestLimitExceeded', 503, 'req-9');
-    const failure = await callAws({ ...context, about: 'for bucket logs' }, 'GetBucketTagging', () =>
-      Promise.reject(cause),
+    const failure = await callAws(
+      { ...context, about: 'for bucket logs' },
+      { operation: 'GetBucketTagging', input: {} },
+      () => Promise.reject(cause),
     ).catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(AwsCallError);
     expect(failure).toMatchObject({
@@ -115,9 +129,9 @@ describe('callAws', () => {
       awsCode: 'AccessDenied',
       roleArn: 'arn:aws:iam::123456789012:role/Reader',
     });
-    const failure = await callAws(context, 'DescribeInstances', () => Promise.reject(cause)).catch(
-      (e: unknown) => e,
-    );
+    const failure = await callAws(context, { operation: 'DescribeInstances', input: {} }, () =>
+      Promise.reject(cause),
+    ).catch((e: unknown) => e);
     expect(failure).toMatchObject({
       code: AdapterErrorCode.CREDENTIALS_UNAVAILABLE,
       retryable: false,
@@ -137,9 +151,9 @@ describe('callAws', () => {
       retryable: false,
       awsCode: 'CredentialsProviderError',
     });
-    const failure = await callAws(context, 'DescribeInstances', () => Promise.reject(cause)).catch(
-      (e: unknown) => e,
-    );
+    const failure = await callAws(context, { operation: 'DescribeInstances', input: {} }, () =>
+      Promise.reject(cause),
+    ).catch((e: unknown) => e);
     expect(failure).toMatchObject({
       code: AdapterErrorCode.SOURCE_CREDENTIALS_UNAVAILABLE,
       retryable: false,
@@ -149,7 +163,9 @@ describe('callAws', () => {
 
   it('passes an AwsCallError through unchanged', async () => {
     const inner = invalidArgument(context, 'DescribeInstances', 'after', 'is not a cursor of this listing');
-    await expect(callAws(context, 'Other', () => Promise.reject(inner))).rejects.toBe(inner);
+    await expect(
+      callAws(context, { operation: 'Other', input: {} }, () => Promise.reject(inner)),
+    ).rejects.toBe(inner);
     expect(inner).toMatchObject({
       code: AdapterErrorCode.INVALID_ARGUMENT,
       argument: 'after',
@@ -159,12 +175,16 @@ describe('callAws', () => {
 
   it('blames the cursor argument only for a refused pagination token of a call that carried it', async () => {
     const refused = sdkError('InvalidPaginationToken', 400);
-    const withCursor = await callAws({ ...context, cursor: { argument: 'after' } }, 'DescribeInstances', () =>
-      Promise.reject(refused),
+    const withCursor = await callAws(
+      { ...context, cursor: { argument: 'after' } },
+      { operation: 'DescribeInstances', input: {} },
+      () => Promise.reject(refused),
     ).catch((e: AwsCallError) => e);
     expect(withCursor).toMatchObject({ code: AdapterErrorCode.AWS_INVALID_REQUEST, argument: 'after' });
-    const other = await callAws({ ...context, cursor: { argument: 'after' } }, 'DescribeInstances', () =>
-      Promise.reject(sdkError('InvalidParameterValue', 400)),
+    const other = await callAws(
+      { ...context, cursor: { argument: 'after' } },
+      { operation: 'DescribeInstances', input: {} },
+      () => Promise.reject(sdkError('InvalidParameterValue', 400)),
     ).catch((e: AwsCallError) => e);
     expect(other.argument).toBeUndefined();
   });

@@ -13,6 +13,17 @@ import {
 /** Builds an adapter's own subclass of `AwsCallError` (`Ec2Error`, `S3Error`). */
 export type AwsCallErrorFactory = (message: string, options: AwsCallErrorOptions) => AwsCallError;
 
+/**
+ * One AWS request as the seam sees it: the operation and the input its command is built from.
+ * The input is plain data (what the SDK command takes); it is what a cache keys on and what a
+ * rate limit classifies the call by.
+ */
+export interface AwsRequest {
+  /** The operation as AWS names it: `DescribeInstances`, `ListBuckets`, `AssumeRole`. */
+  operation: string;
+  input: object;
+}
+
 /** What every AWS call of one adapter's request shares. */
 export interface AwsCallContext {
   session: Pick<Session, 'accountId'>;
@@ -97,21 +108,24 @@ export function toAwsCallError(error: unknown, context: AwsCallContext, operatio
 }
 
 /**
- * The one way the adapters call AWS: no call once the caller's signal fired, then `send`
- * with that signal, and whatever it throws as the adapter's `AwsCallError`. Expired
- * credentials are already renewed and retried by the session's clients; a cache, a budget or
- * a trace span for every AWS call goes here.
+ * The one way the adapters call AWS: no call once the caller's signal fired or the budget is
+ * spent, then `send` with that signal, and whatever it throws as the adapter's `AwsCallError`.
+ * `send` must send exactly `request.input` as `request.operation`. Expired credentials are
+ * already renewed and retried by the session's clients; a cache, a rate limit, a budget or a
+ * trace span for every AWS call goes here.
  *
  * @example
- * const output = await callAws(ctx, 'DescribeRegions', (signal) =>
- *   session.client(EC2Client, region).send(new DescribeRegionsCommand({}), { abortSignal: signal }),
+ * const input = { AllRegions: false };
+ * const output = await callAws(ctx, { operation: 'DescribeRegions', input }, (signal) =>
+ *   session.client(EC2Client, region).send(new DescribeRegionsCommand(input), { abortSignal: signal }),
  * );
  */
 export async function callAws<T>(
   context: AwsCallContext,
-  operation: string,
+  request: AwsRequest,
   send: (signal: AbortSignal | undefined) => Promise<T>,
 ): Promise<T> {
+  const { operation } = request;
   const { signal, budget } = context;
   if (budget && !signal?.aborted && !budget.take()) {
     const toError = context.toError ?? plainError;

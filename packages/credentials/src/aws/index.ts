@@ -1,6 +1,6 @@
 export type { AwsCallErrorOptions, AwsCallSite } from './aws-call-error.js';
 export { AwsCallError } from './aws-call-error.js';
-export type { AwsCallContext, AwsCallErrorFactory } from './call-aws.js';
+export type { AwsCallContext, AwsCallErrorFactory, AwsRequest } from './call-aws.js';
 export { callAws, invalidArgument, toAwsCallError } from './call-aws.js';
 export type { AwsCallBudget } from './call-budget.js';
 export { createAwsCallBudget } from './call-budget.js';
