@@ -138,11 +138,11 @@ export async function discoverOrganization(options: DiscoverOrganizationOptions)
   const stats = { calls: 0, emptyPages: 0, throttled: 0 };
 
   /** One Organizations call, tried again while it is throttled. */
-  const call = async <T>(operation: string, command: object): Promise<T> => {
+  const call = async <T>(operation: string, command: { input: object }): Promise<T> => {
     for (let attempt = 0; ; attempt++) {
       try {
         stats.calls++;
-        return (await callAws(context, operation, (abortSignal) =>
+        return (await callAws(context, { operation, input: command.input }, (abortSignal) =>
           client.send(command, abortSignal ? { abortSignal } : {}),
         )) as T;
       } catch (error) {
@@ -159,7 +159,7 @@ export async function discoverOrganization(options: DiscoverOrganizationOptions)
   /** Every page of one listing, following NextToken through empty pages. */
   const allPages = async <T>(
     operation: string,
-    page: (token: string | undefined) => object,
+    page: (token: string | undefined) => { input: object },
     items: (output: T) => readonly unknown[] | undefined,
     next: (output: T) => string | undefined,
     about: string,

@@ -97,7 +97,8 @@ export function selectAccounts(
     seen.add(account.id);
     if (staticIds.has(account.id) || skip.has(account.id) || !states.has(placement.state)) continue;
     const above = placement.ancestorIds;
-    if (include.size > 0 && !above.some((id) => include.has(id))) continue;
+    // An include whose entries all name nothing includes nothing (not the whole organization).
+    if (org.include.length > 0 && !above.some((id) => include.has(id))) continue;
     if (above.some((id) => exclude.has(id))) continue;
     accounts.push({
       alias: aliases.get(account.id) ?? `account-${account.id}`,
