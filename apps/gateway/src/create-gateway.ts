@@ -39,6 +39,7 @@ import { useErrorReporting } from './plugins/use-error-reporting.js';
 import { useFanOutCost } from './plugins/use-fan-out-cost.js';
 import { useIntrospectionSwitch } from './plugins/use-introspection-switch.js';
 import { requestIdOf, useObservability } from './plugins/use-observability.js';
+import { usePersistedDocuments } from './plugins/use-persisted-documents.js';
 import { useProtection } from './plugins/use-protection.js';
 import { querySignalOf, useQueryTimeout } from './plugins/use-query-timeout.js';
 import { callerOf, LOOPBACK_HOSTS, useRequestGuard } from './plugins/use-request-guard.js';
@@ -353,6 +354,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
         graphqlEndpoint: '/graphql',
         graphiql: config.server.graphiql,
       }),
+      // Before parsing: a refused document is never parsed, validated or estimated.
+      ...(config.persistedOperations ? [usePersistedDocuments(config.persistedOperations)] : []),
       useIntrospectionSwitch({ enabled: config.server.introspection ?? !hasAuth(config) }),
       useObservability({ log, metrics, now, readiness, graphqlEndpoint: '/graphql' }),
       snapshots.plugin,

@@ -268,6 +268,37 @@ function isLoopbackUrl(url: string): boolean {
   return host === 'localhost' || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 
+/** Operation ids: a hash (APQ's sha256, codegen's), or a name a build step gave the document. */
+const OPERATION_ID = /^[\w:.~-]{1,128}$/;
+const documentsSchema = z.record(z.string(), z.string().min(1)).superRefine((documents, ctx) => {
+  for (const id of Object.keys(documents)) {
+    if (!OPERATION_ID.test(id)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [id],
+        message: 'is not an operation id: must be 1-128 of [A-Za-z0-9_:.~-]',
+      });
+    }
+  }
+});
+
+/**
+ * Only known documents are run: a production frontend sends an id (`documentId`, or APQ's
+ * `extensions.persistedQuery.sha256Hash`) and the gateway runs the document stored under it.
+ */
+export const persistedOperationsSchema = z
+  .strictObject({
+    /** A JSON file `{ "<id>": "<document>", ... }` (graphql-codegen's `persisted-documents.json`). */
+    file: z.string().min(1).optional(),
+    /** The same map inline (for programmatic configs and tests). */
+    documents: documentsSchema.optional(),
+    /** Also run documents sent as `query` (e.g. GraphiQL) besides the persisted ones. @default false */
+    allowArbitraryOperations: z.boolean().default(false),
+  })
+  .refine((p) => (p.file === undefined) !== (p.documents === undefined), {
+    message: 'exactly one of file or documents is required',
+  });
+
 export const tracingSchema = z.strictObject({
   /** OTLP/HTTP traces endpoint, e.g. `http://collector:4318/v1/traces`. Tracing is off without it. */
   otlpEndpoint: httpUrlSchema,
@@ -285,6 +316,7 @@ export const gatewayConfigSchema = z
     limits: limitsSchema.default(limitsSchema.parse({})),
     aws: awsSchema.default(awsSchema.parse({})),
     tracing: tracingSchema.optional(),
+    persistedOperations: persistedOperationsSchema.optional(),
   })
   .superRefine((config, ctx) => {
     if (config.accounts.length === 0 && config.profiles === undefined && config.organization === undefined) {
@@ -413,6 +445,11 @@ export type LimitsConfig = ParsedConfig['limits'];
 export type AwsConfig = ParsedConfig['aws'];
 export type TracingConfig = NonNullable<ParsedConfig['tracing']>;
 export type OrganizationConfig = NonNullable<ParsedConfig['organization']>;
+/** Persisted operations, their file read: the documents by id. */
+export interface PersistedOperationsConfig {
+  documents: Readonly<Record<string, string>>;
+  allowArbitraryOperations: boolean;
+}
 export type ApiKeyConfig = NonNullable<ParsedConfig['auth']>['apiKeys'][number];
 export type JwtConfig = NonNullable<NonNullable<ParsedConfig['auth']>['jwt']>;
 
@@ -427,4 +464,6 @@ export interface GatewayConfig {
   tracing?: TracingConfig;
   /** Accounts discovered from AWS Organizations, besides `accounts`; absent: none. */
   organization?: OrganizationConfig;
+  /** Only these documents are run (unless `allowArbitraryOperations`); absent: any document. */
+  persistedOperations?: PersistedOperationsConfig;
 }

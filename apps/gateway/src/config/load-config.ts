@@ -2,6 +2,7 @@ import { access, readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { accountIdOf } from '@rolegraph/credentials';
+import { parse as parseGraphQL } from 'graphql';
 import { importSPKI } from 'jose';
 import { parse as parseYaml } from 'yaml';
 import { isUnitEntry } from '../accounts/allow-list.js';
@@ -12,6 +13,8 @@ import {
   type GatewayConfig,
   type GatewayConfigInput,
   gatewayConfigSchema,
+  type PersistedOperationsConfig,
+  persistedOperationsSchema,
 } from './config-schema.js';
 import { type LoadProfilesOptions, loadProfileAccounts } from './load-profiles.js';
 
@@ -43,7 +46,7 @@ export async function parseConfig(input: unknown, options: ParseConfigOptions = 
       parsed.error.issues.map((issue) => ({ path: formatPath(issue.path), message: issue.message })),
     );
   }
-  const { accounts: fileAccounts, profiles, ...rest } = parsed.data;
+  const { accounts: fileAccounts, profiles, persistedOperations: persisted, ...rest } = parsed.data;
   const accounts: AccountConfig[] = fileAccounts.map((a) => ({
     ...a,
     accountId: a.accountId ?? accountIdOf(a.roleArn) ?? '',
@@ -166,7 +169,76 @@ export async function parseConfig(input: unknown, options: ParseConfigOptions = 
       });
     });
   }
-  return { ...rest, accounts };
+  const persistedOperations = persisted ? await loadPersistedOperations(persisted, file) : undefined;
+  return { ...rest, accounts, ...(persistedOperations ? { persistedOperations } : {}) };
+}
+
+/** Reads the persisted documents (file or inline) and refuses any that is not GraphQL, at start. */
+async function loadPersistedOperations(
+  persisted: {
+    file?: string | undefined;
+    documents?: Record<string, string> | undefined;
+    allowArbitraryOperations: boolean;
+  },
+  file: string,
+): Promise<PersistedOperationsConfig> {
+  const where = persisted.file !== undefined ? 'persistedOperations.file' : 'persistedOperations.documents';
+  let documents: Record<string, string>;
+  if (persisted.file !== undefined) {
+    let text: string;
+    try {
+      text = await readFile(persisted.file, 'utf8');
+    } catch (error) {
+      throw new ConfigError(
+        file,
+        [
+          {
+            path: where,
+            message: `${persisted.file} cannot be read (${(error as NodeJS.ErrnoException).code})`,
+          },
+        ],
+        { cause: error },
+      );
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch (error) {
+      throw new ConfigError(file, [{ path: where, message: `${persisted.file} is not JSON` }], {
+        cause: error,
+      });
+    }
+    const checked = persistedOperationsSchema.safeParse({ documents: json });
+    if (!checked.success) {
+      throw new ConfigError(
+        file,
+        checked.error.issues.map((issue) => ({
+          path: `${where} (${persisted.file}) ${formatPath(issue.path.slice(1))}`.trim(),
+          message: issue.message,
+        })),
+      );
+    }
+    documents = checked.data.documents ?? {};
+  } else {
+    documents = persisted.documents ?? {};
+  }
+  for (const [id, document] of Object.entries(documents)) {
+    try {
+      parseGraphQL(document, { noLocation: true });
+    } catch (error) {
+      throw new ConfigError(
+        file,
+        [{ path: `${where} ${id}`, message: `is not a GraphQL document (${(error as Error).message})` }],
+        { cause: error },
+      );
+    }
+  }
+  if (Object.keys(documents).length === 0 && !persisted.allowArbitraryOperations) {
+    throw new ConfigError(file, [
+      { path: where, message: 'holds no document: every operation would be refused' },
+    ]);
+  }
+  return { documents, allowArbitraryOperations: persisted.allowArbitraryOperations };
 }
 
 /**
