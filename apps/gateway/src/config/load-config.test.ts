@@ -213,7 +213,14 @@ describe('parseConfig: organization', () => {
           {
             name: 'team',
             sha256: 'a'.repeat(64),
-            accounts: ['prod', 'ou-ab12-11111111', 'r-ab12', 'ou:Workloads/Prod', 'payments-eu', '666666666666'],
+            accounts: [
+              'prod',
+              'ou-ab12-11111111',
+              'r-ab12',
+              'ou:Workloads/Prod',
+              'payments-eu',
+              '666666666666',
+            ],
           },
         ],
       },
