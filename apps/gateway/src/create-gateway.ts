@@ -19,7 +19,7 @@ import {
   createSourceOrganizationsClient,
   type DiscoveryTuning,
 } from './accounts/organization-source.js';
-import { createSessionBook } from './accounts/session-book.js';
+import { createSessionBook, sessionCacheSize } from './accounts/session-book.js';
 import { useAccountSnapshot } from './accounts/use-account-snapshot.js';
 import { createAuthenticator } from './auth/authenticate.js';
 import { choosesRetry, createAwsRetryStrategy } from './aws-retry.js';
@@ -111,13 +111,6 @@ export type Gateway = YogaServerInstance<ServerContext, GatewayContext> & {
   /** Drains, stops listening to session events and closes the sessions the gateway made. */
   close(): Promise<void>;
 };
-
-/**
- * Room the gateway's own session cache keeps for an organization's accounts (a cache cannot
- * grow later): 2 x this many sessions, so up to this many discovered accounts and their
- * sessions repeat a query over all of them without assuming any role again.
- */
-const ORGANIZATION_SESSION_ROOM = 10_000;
 
 /** Whether callers must authenticate (an API key or a JWT is configured). */
 function hasAuth(config: GatewayConfig): boolean {
@@ -222,12 +215,10 @@ export function createGateway(deps: GatewayDeps): Gateway {
       },
       ...(deps.refresh ? { refresh: deps.refresh } : {}),
       ...(deps.recoveryProbe !== undefined ? { recoveryProbe: deps.recoveryProbe } : {}),
-      // Room for every configured account and its hub role, so a query over all of them never
-      // finds a session retired by its own breadth, and repeating it assumes no role again.
-      maxSessions: Math.max(
-        1000,
-        2 * (config.accounts.length + (config.organization ? ORGANIZATION_SESSION_ROOM : 0)),
-      ),
+      maxSessions: sessionCacheSize({
+        accounts: config.accounts.length,
+        organization: config.organization !== undefined,
+      }),
       allowShortSessions: config.aws.sandbox?.allowShortSessions === true,
     });
   const unsubscribe = sessions.on((event) => recordEvent(metrics, log, event));

@@ -259,6 +259,19 @@ describe('createAccountRegistry', () => {
     expect(once.delays()).toEqual([]);
   });
 
+  it('tries a failed first discovery again after 30 s by default', async () => {
+    const clock = manualTimers();
+    const registry = createAccountRegistry({
+      staticAccounts: [],
+      organization: organization({ current: clone(FAKE_TREE), fail: 'AccessDeniedException' }),
+      book: recordingBook().book,
+      log: () => {},
+      timers: clock.timers,
+    });
+    await registry.rediscover();
+    expect(clock.delays()).toEqual([30_000]);
+  });
+
   it('regions: enabled reads each account’s regions; a failure keeps known ones and leaves new ones out', async () => {
     const tree = { current: clone(FAKE_TREE) };
     let failFor = new Set<string>();

@@ -141,6 +141,58 @@ describe('discoverOrganization', () => {
     expect(calls).toHaveLength(0);
   });
 
+  it('lists 4 parents at a time by default (2 listings each)', async () => {
+    const wide = {
+      id: 'r-wide',
+      name: 'Root',
+      units: Array.from({ length: 12 }, (_, i) => ({
+        id: `ou-wide-${String(i).padStart(8, '0')}`,
+        name: `Unit ${i}`,
+        accounts: [{ id: String(100000000000 + i), name: `acct ${i}` }],
+      })),
+    };
+    const handler = fakeOrganization(wide);
+    let inFlight = 0;
+    let most = 0;
+    const client: OrganizationsSender = {
+      async send(command) {
+        inFlight++;
+        most = Math.max(most, inFlight);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        inFlight--;
+        const name = command.constructor.name.replace(/Command$/, '');
+        return handler({
+          region: 'us-east-1',
+          operation: name,
+          input: (command as { input: Record<string, unknown> }).input,
+          signal: undefined,
+        });
+      },
+    };
+    const tree = await discoverOrganization({ client, accountId: '000000000000' });
+    expect(tree.accounts).toHaveLength(12);
+    expect(most).toBe(8);
+  });
+
+  it('backs off 0.5 s doubling to 20 s, 8 times, by default', async () => {
+    const delays: number[] = [];
+    const { client } = fake({
+      before: (call) => {
+        if (call.operation === 'ListRoots') throw awsError('TooManyRequestsException', 400);
+      },
+    });
+    const error = await discoverOrganization({
+      client,
+      accountId: '000000000000',
+      random: () => 1,
+      sleep: async (ms) => {
+        delays.push(ms);
+      },
+    }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: AdapterErrorCode.AWS_THROTTLED });
+    expect(delays).toEqual([500, 1000, 2000, 4000, 8000, 16000, 20000, 20000]);
+  });
+
   it('refuses bad tuning with a TypeError naming the option', async () => {
     const { client } = fake();
     await expect(discoverOrganization({ client, accountId: 'x', concurrency: 0 })).rejects.toThrow(

@@ -4,6 +4,24 @@ import type { AccountConfig, AccountSource } from '../config/config-schema.js';
 
 export const DEFAULT_SESSION_NAME = 'rolegraph-gateway';
 
+/**
+ * Room kept for an organization's accounts in the session cache the gateway makes (a cache
+ * cannot grow later).
+ */
+export const ORGANIZATION_SESSION_ROOM = 10_000;
+
+/**
+ * `maxSessions` of the gateway's own session cache: room for every account and its hub role,
+ * so a query over all of them never finds a session retired by its own breadth, and repeating
+ * it assumes no role again: `max(1000, 2 x (static accounts + 10,000 with an organization))`.
+ *
+ * @example
+ * sessionCacheSize({ accounts: 1050, organization: false }); // 2100
+ */
+export function sessionCacheSize(options: { accounts: number; organization: boolean }): number {
+  return Math.max(1000, 2 * (options.accounts + (options.organization ? ORGANIZATION_SESSION_ROOM : 0)));
+}
+
 /** The sessions of the gateway's accounts: only roles of accounts it was given are ever assumed. */
 export interface SessionBook {
   /**
