@@ -39,7 +39,7 @@ export function member(spec: MemberSpec): NonNullable<FixtureInput['accounts']>[
   };
 }
 
-/** The management account: the central user and the role that lists the organization. */
+/** The management account: the central user, the role that lists the organization, a reader role (no instances). */
 export function management(): NonNullable<FixtureInput['accounts']>[number] {
   return {
     id: '000000000000',
@@ -47,12 +47,15 @@ export function management(): NonNullable<FixtureInput['accounts']>[number] {
     name: 'Management',
     regions: ['us-east-1'],
     users: [CENTRAL],
-    roles: [{ name: 'RolegraphOrgReader', trust: [{ principal: CENTRAL_ARN }] }],
+    roles: [
+      { name: 'RolegraphOrgReader', trust: [{ principal: CENTRAL_ARN }] },
+      { name: 'RolegraphReader', trust: [{ principal: CENTRAL_ARN, externalId: MEMBER_EXTERNAL_ID }] },
+    ],
   };
 }
 
 /**
- * Root: management, `Security/Audit`; Workloads: Shared Services; Workloads/Prod: Payments Prod,
+ * Root: Management; Security: Audit; Workloads: Shared Services; Workloads/Prod: Payments Prod,
  * Old Prod (SUSPENDED), Closing (PENDING_CLOSURE); Workloads/Prod/EU: Payments EU;
  * Workloads/Sandbox: Sandbox One, Sandbox Two (names that slug alike: `sandbox-one` vs `Sandbox One!`).
  */

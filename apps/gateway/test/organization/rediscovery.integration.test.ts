@@ -81,7 +81,12 @@ describe('re-discovery (sandbox)', () => {
     expect(last).not.toContain('111111111111');
     const gone = await gql(h.gateway, '{ account(account: "111111111111") { alias } }', undefined, CSRF);
     expect(gone.body.errors?.[0]?.extensions).toMatchObject({ code: 'ACCOUNT_NOT_FOUND' });
-    const byAlias = await gql(h.gateway, '{ account(account: "shared-services") { alias } }', undefined, CSRF);
+    const byAlias = await gql(
+      h.gateway,
+      '{ account(account: "shared-services") { alias } }',
+      undefined,
+      CSRF,
+    );
     expect(byAlias.body.errors?.[0]?.extensions).toMatchObject({ code: 'ACCOUNT_NOT_FOUND' });
     // No request holds the old snapshot any more: the removed account's session is deleted.
     expect(sessionAccounts(h).has('111111111111')).toBe(false);
@@ -118,11 +123,16 @@ describe('re-discovery (sandbox)', () => {
   it('an account that leaves the organization answers ACCOUNT_NOT_FOUND (FORBIDDEN for a restricted caller)', async () => {
     const key = 'eu-team-key';
     harness = await startOrgHarness({
-      config: { auth: { apiKeys: [{ name: 'eu', sha256: hashApiKey(key), accounts: ['ou:Workloads/Prod/EU'] }] } },
+      config: {
+        auth: { apiKeys: [{ name: 'eu', sha256: hashApiKey(key), accounts: ['ou:Workloads/Prod/EU'] }] },
+      },
     });
     const h = harness;
     const query = '{ account(account: "payments-eu") { accountId } }';
-    const before = await gql<{ account: { accountId: string } }>(h.gateway, query, undefined, { ...CSRF, 'x-api-key': key });
+    const before = await gql<{ account: { accountId: string } }>(h.gateway, query, undefined, {
+      ...CSRF,
+      'x-api-key': key,
+    });
     expect(before.body.data?.account.accountId).toBe('444444444444');
     h.sandbox.admin.removeAccount('444444444444');
     expect(await h.gateway.accounts.rediscover()).toMatchObject({ ok: true, removed: ['444444444444'] });
@@ -136,7 +146,11 @@ describe('re-discovery (sandbox)', () => {
     harness = await startOrgHarness();
     const h = harness;
     const before = h.gateway.accounts.current();
-    h.sandbox.admin.setFault({ service: 'organizations', operation: 'ListAccountsForParent', error: 'unavailable' });
+    h.sandbox.admin.setFault({
+      service: 'organizations',
+      operation: 'ListAccountsForParent',
+      error: 'unavailable',
+    });
     h.sandbox.admin.addAccount(member({ id: '999999999999', name: 'New Team' }));
     const outcome = await h.gateway.accounts.rediscover();
     expect(outcome).toMatchObject({ ok: false, code: 'AWS_UNAVAILABLE' });
@@ -164,7 +178,10 @@ describe('re-discovery (sandbox)', () => {
     const h = harness;
     expect(h.gateway.accounts.current().find('999999999999')).toBeUndefined();
     h.sandbox.admin.addAccount(member({ id: '999999999999', name: 'New Team' }));
-    await waitFor(() => h.gateway.accounts.current().find('new-team') !== undefined, 'the interval discovery');
+    await waitFor(
+      () => h.gateway.accounts.current().find('new-team') !== undefined,
+      'the interval discovery',
+    );
     const res = await gql<{ account: { accountId: string } }>(
       h.gateway,
       '{ account(account: "new-team") { accountId } }',
