@@ -376,6 +376,24 @@ describe('discovery from AWS Organizations (sandbox)', () => {
     expect(html).not.toContain('data-account="audit"');
   });
 
+  it('the cost estimate counts the discovered accounts and their regions', async () => {
+    // 7 accounts x 2 regions: 14 DescribeInstances estimated, over a budget of 10.
+    harness = await startOrgHarness({ config: { limits: { maxAwsCalls: 10 } } });
+    const query = '{ accounts { instances { nodes { id } } } }';
+    const refused = await gql(harness.gateway, query, undefined, CSRF);
+    expect(refused.body.errors?.[0]?.extensions).toMatchObject({ code: 'AWS_CALL_BUDGET_EXCEEDED' });
+    expect(harness.sandbox.admin.calls({ service: 'ec2' })).toBe(0);
+    await harness.close();
+    // 2 accounts x 2 regions: 4, within it.
+    harness = await startOrgHarness({
+      config: { limits: { maxAwsCalls: 10 } },
+      organization: { include: ['Workloads/Prod'] },
+    });
+    const answered = await gql(harness.gateway, query, undefined, CSRF);
+    expect(answered.body.errors).toBeUndefined();
+    expect(harness.sandbox.admin.calls({ service: 'ec2', operation: 'DescribeInstances' })).toBe(4);
+  });
+
   it('GraphiQL’s example queries name a discovered account', async () => {
     harness = await startOrgHarness({ config: { server: { graphiql: true } } });
     const page = await harness.gateway.fetch('http://localhost/graphql', {

@@ -120,11 +120,16 @@ describe('re-discovery (sandbox)', () => {
     h.sandbox.admin.setLatency({});
   });
 
-  it('an account that leaves the organization answers ACCOUNT_NOT_FOUND (FORBIDDEN for a restricted caller)', async () => {
+  it('accounts that leave the organization or are suspended answer ACCOUNT_NOT_FOUND (FORBIDDEN for a restricted caller)', async () => {
     const key = 'eu-team-key';
     harness = await startOrgHarness({
       config: {
-        auth: { apiKeys: [{ name: 'eu', sha256: hashApiKey(key), accounts: ['ou:Workloads/Prod/EU'] }] },
+        auth: {
+          apiKeys: [
+            { name: 'eu', sha256: hashApiKey(key), accounts: ['ou:Workloads/Prod/EU'] },
+            { name: 'ops', sha256: hashApiKey('ops-key'), accounts: ['*'] },
+          ],
+        },
       },
     });
     const h = harness;
@@ -135,7 +140,16 @@ describe('re-discovery (sandbox)', () => {
     });
     expect(before.body.data?.account.accountId).toBe('444444444444');
     h.sandbox.admin.removeAccount('444444444444');
-    expect(await h.gateway.accounts.rediscover()).toMatchObject({ ok: true, removed: ['444444444444'] });
+    h.sandbox.admin.setAccountState('222222222222', 'SUSPENDED');
+    expect(await h.gateway.accounts.rediscover()).toMatchObject({
+      ok: true,
+      removed: ['222222222222', '444444444444'],
+    });
+    const suspended = await gql(h.gateway, '{ account(account: "payments-prod") { alias } }', undefined, {
+      ...CSRF,
+      'x-api-key': 'ops-key',
+    });
+    expect(suspended.body.errors?.[0]?.extensions).toMatchObject({ code: 'ACCOUNT_NOT_FOUND' });
     const restricted = await gql(h.gateway, query, undefined, { ...CSRF, 'x-api-key': key });
     expect(restricted.body.errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN' });
     const ids = await gql(h.gateway, '{ accounts { accountId } }', undefined, { ...CSRF, 'x-api-key': key });
