@@ -219,7 +219,8 @@ export function createAccountRegistry(options: AccountRegistryOptions): AccountR
     await eachLimited(accounts, regionConcurrency, async (account) => {
       try {
         const regions = await enabledRegions(account, signal);
-        if (regions.length > 0) resolved.set(account.accountId, { ...account, regions });
+        if (regions.length === 0) throw new Error('DescribeRegions answered no enabled region');
+        resolved.set(account.accountId, { ...account, regions });
       } catch (error) {
         const known = current.find(account.accountId);
         if (known && known.regions.length > 0)
@@ -243,7 +244,7 @@ export function createAccountRegistry(options: AccountRegistryOptions): AccountR
   };
 
   const discoverOnce = async (source: OrganizationSource): Promise<DiscoveryOutcome> => {
-    const started = now();
+    const startedAt = now();
     controller = new AbortController();
     const { signal } = controller;
     try {
@@ -263,7 +264,7 @@ export function createAccountRegistry(options: AccountRegistryOptions): AccountR
       pending = new Set();
       sweep();
       warnUnmatched(selection.unmatched, current);
-      const durationMs = now() - started;
+      const durationMs = now() - startedAt;
       status = { state: 'ready', lastSuccessAt: new Date(now()), failures: 0 };
       metrics?.accountDiscoveries.inc({ outcome: 'ok' });
       log({
@@ -282,7 +283,7 @@ export function createAccountRegistry(options: AccountRegistryOptions): AccountR
     } catch (error) {
       pending = new Set();
       const code = typedError(error)?.code ?? (error instanceof Error ? error.name : 'Error');
-      const durationMs = now() - started;
+      const durationMs = now() - startedAt;
       const first = status.state !== 'ready';
       status = {
         ...status,

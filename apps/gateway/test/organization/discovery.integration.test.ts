@@ -2,7 +2,7 @@ import { SignJWT } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
 import { hashApiKey } from '../../src/auth/authenticate.js';
 import { CSRF, gql, type Harness } from '../helpers.js';
-import { MEMBER_EXTERNAL_ID, nestedOrganization } from './org-fixture.js';
+import { MEMBER_EXTERNAL_ID } from './org-fixture.js';
 import { discovered, startOrgHarness } from './org-harness.js';
 
 // Discovery against the sandbox's Organizations: nested OUs, include/exclude, states, paging,
