@@ -1,8 +1,10 @@
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import {
   type Account,
+  CreateAccountCommand,
   DescribeOrganizationCommand,
   ListAccountsCommand,
+  type ListAccountsCommandOutput,
   ListAccountsForParentCommand,
   type ListAccountsForParentCommandOutput,
   ListOrganizationalUnitsForParentCommand,
@@ -382,16 +384,125 @@ describe('Organizations through the SDK client', () => {
     expect(wrongSecret).toMatchObject({ name: 'InvalidSignatureException' });
   });
 
-  it('SUSPENDED and CLOSED accounts cannot be assumed into; PENDING_CLOSURE still can', async () => {
+  it('SUSPENDED and CLOSED accounts cannot be assumed into; PENDING_CLOSURE and PENDING_ACTIVATION still can', async () => {
     for (const id of ['555555555555', '666666666666']) {
       const denied = await failure(assume(sb, `arn:aws:iam::${id}:role/RolegraphReader`));
       expect(denied).toMatchObject({ name: 'AccessDenied', status: 403 });
     }
     await expect(sessionOf('333333333333')).resolves.toBeDefined();
+    sb.admin.setAccountState('333333333333', 'PENDING_ACTIVATION');
+    try {
+      await expect(assume(sb, 'arn:aws:iam::333333333333:role/RolegraphReader')).resolves.toBeDefined();
+      expect((await allAccounts()).find((a) => a.Id === '333333333333')).toMatchObject({
+        State: 'PENDING_ACTIVATION',
+        Status: 'ACTIVE',
+      });
+    } finally {
+      sb.admin.setAccountState('333333333333', 'PENDING_CLOSURE');
+    }
+  });
+
+  it('expired sessions, operations the sandbox does not emulate, faults, and any signing region', async () => {
+    const session = await sessionOf('444444444444');
+    sb.admin.advanceClock(2 * 3600_000);
+    try {
+      expect(await failure(org(session).send(new ListRootsCommand({})))).toMatchObject({
+        name: 'ExpiredTokenException',
+        status: 400,
+      });
+    } finally {
+      sb.admin.advanceClock(-2 * 3600_000);
+    }
+    sb.admin.reset();
+    const unknown = await failure(
+      org().send(new CreateAccountCommand({ AccountName: 'x', Email: 'x@example.com' })),
+    );
+    expect(unknown).toMatchObject({ name: 'UnknownOperationException', status: 400 });
+    expect(unknown.message).toMatch(/CreateAccount/);
+    expect(sb.admin.calls({ service: 'organizations' })).toBe(0);
+    sb.admin.setFault({ service: 'organizations', operation: 'ListRoots', error: 'internal', times: 1 });
+    expect(await failure(org().send(new ListRootsCommand({})))).toMatchObject({
+      name: 'ServiceException',
+      status: 500,
+    });
+    const eu = new OrganizationsClient({
+      endpoint: sb.endpoint,
+      region: 'eu-west-1',
+      credentials: sb.credentials,
+      maxAttempts: 1,
+    });
+    expect((await eu.send(new ListRootsCommand({}))).Roots).toHaveLength(1);
+  });
+
+  it('two sandboxes started from one fixture object never share admin mutations', async () => {
+    const shared = generateFixture({
+      accounts: 2,
+      regions: ['us-east-1'],
+      instancesPerRegion: 0,
+      organization: true,
+    });
+    const [a, b] = await Promise.all([startSandbox({ fixture: shared }), startSandbox({ fixture: shared })]);
+    try {
+      a.admin.addAccount(member('989898989898', 'only-in-a'));
+      a.admin.setAccountState('100000000001', 'SUSPENDED');
+      const count = async (s: Sandbox) => {
+        const c = new OrganizationsClient({
+          endpoint: s.endpoint,
+          region: 'us-east-1',
+          credentials: s.credentials,
+        });
+        return ((await c.send(new ListAccountsCommand({}))).Accounts ?? []).map((x) => `${x.Id}:${x.State}`);
+      };
+      expect(await count(a)).toContain('989898989898:ACTIVE');
+      expect(await count(a)).toContain('100000000001:SUSPENDED');
+      expect(await count(b)).toEqual(['000000000000:ACTIVE', '100000000001:ACTIVE', '100000000002:ACTIVE']);
+      expect(shared.accounts).toHaveLength(3);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
   });
 });
 
 describe('admin mutations, visible in the next ListAccounts', () => {
+  it('a NextToken is a cursor: accounts added or removed between pages neither repeat nor shift the rest', async () => {
+    const client = org();
+    const first = await client.send(new ListAccountsCommand({ MaxResults: 3 }));
+    const seen = (first.Accounts ?? []).map((a) => a.Id ?? '');
+    expect(seen).toEqual(['000000000000', '111111111111', '222222222222']);
+    // Before the cursor: one account leaves, one joins; after it: one joins.
+    sb.admin.removeAccount('111111111111');
+    sb.admin.addAccount(member('100000000000', 'early'));
+    sb.admin.addAccount(member('999999999990', 'late'));
+    try {
+      let token = first.NextToken;
+      while (token) {
+        const page: ListAccountsCommandOutput = await client.send(
+          new ListAccountsCommand({ MaxResults: 3, NextToken: token }),
+        );
+        seen.push(...(page.Accounts ?? []).map((a) => a.Id ?? ''));
+        token = page.NextToken;
+      }
+      expect(seen).toEqual([
+        '000000000000',
+        '111111111111',
+        '222222222222',
+        '333333333333',
+        '444444444444',
+        '555555555555',
+        '666666666666',
+        '777777777777',
+        '999999999990',
+      ]);
+    } finally {
+      sb.admin.removeAccount('100000000000');
+      sb.admin.removeAccount('999999999990');
+      sb.admin.addAccount(member('111111111111', 'prod', { name: 'Production', email: 'prod@example.com' }), {
+        parentId: sb.fixture.organization?.units[0]?.units[0]?.id,
+      });
+      sessions.clear();
+    }
+  });
+
   it('addAccount: a full fixture account joins under an OU, can be assumed and answers EC2', async () => {
     const staging = 'ou-abcd-staging1';
     const added = sb.admin.addAccount(
@@ -557,6 +668,20 @@ describe('the generated and demo organizations', () => {
     expect(members.filter((a) => a.state === 'SUSPENDED')).toHaveLength(6);
     expect(members.filter((a) => a.state !== 'SUSPENDED').every((a) => a.state === 'ACTIVE')).toBe(true);
     expect(members[41]?.name).toMatch(/^acct-0042 \([a-z]+\)$/);
+    expect(fixture.organization?.units[0]?.units[1]?.units[2]?.name).toBe('Unit 1.2.3');
+    // The organization draws from a random stream of its own: the resources are those of the same seed without it.
+    const without = generateFixture({
+      accounts: 300,
+      regions: ['us-east-1', 'eu-west-1'],
+      instancesPerRegion: 2,
+      bucketsPerAccount: 0,
+      seed: 5,
+    });
+    expect(without.accounts.map((a) => a.instances)).toEqual(fixture.accounts.map((a) => a.instances));
+    expect(() => generateFixture({ accounts: 1, organization: { depth: 5, unitsPerLevel: 4 } })).toThrow(
+      /1000/,
+    );
+    expect(() => generateFixture({ accounts: 1, organization: { suspendedFraction: 2 } })).toThrow(TypeError);
     expect(members.every((a) => a.roles.some((r) => r.name === 'RolegraphReader'))).toBe(true);
     expect(fixture.accounts[0]?.roles.map((r) => r.name)).toEqual([ORG_READER_ROLE_NAME]);
     expect(
