@@ -1,3 +1,4 @@
+import { generateFixture, ORG_READER_ROLE_NAME, ORGANIZATIONS_MAX_RESULTS } from '@rolegraph/sandbox';
 import { SignJWT } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
 import { hashApiKey } from '../../src/auth/authenticate.js';
@@ -191,6 +192,8 @@ describe('discovery from AWS Organizations (sandbox)', () => {
     harness = await startOrgHarness({
       wait: false,
       sandbox: { throttling: { organizations: { burst: 3, refillPerSecond: 10 } } },
+      // The walk's own backoff: its 8 retries must outlast a bucket this small.
+      deps: { discovery: {} },
     });
     const h = harness;
     await discovered(h.gateway);
@@ -200,6 +203,57 @@ describe('discovery from AWS Organizations (sandbox)', () => {
     expect(line.throttled).toBeGreaterThan(0);
     expect(h.sandbox.admin.calls({ service: 'organizations', outcome: 'throttled' })).toBe(line.throttled);
   });
+
+  it('300 generated accounts in nested OUs with the sandbox’s default throttling: every ACTIVE one, the minimum calls', async () => {
+    harness = await startOrgHarness({
+      wait: false,
+      fixture: generateFixture({
+        accounts: 300,
+        regions: ['us-east-1'],
+        instancesPerRegion: 1,
+        bucketsPerAccount: 0,
+        organization: { depth: 2, unitsPerLevel: 3 },
+      }),
+      // Generated members trust the central user without an ExternalId.
+      organization: {
+        memberExternalId: undefined,
+        roleArn: `arn:aws:iam::000000000000:role/${ORG_READER_ROLE_NAME}`,
+      },
+      sandbox: { throttling: true },
+      // The walk's own backoff (0.5 s doubling to 20 s), not the tests' shortened one.
+      deps: { discovery: {} },
+    });
+    const h = harness;
+    await discovered(h.gateway);
+    expect(h.gateway.accounts.status().state, JSON.stringify(h.logs.filter((l) => l.level === 'warn'))).toBe(
+      'ready',
+    );
+    const fixture = h.sandbox.fixture;
+    const active = fixture.accounts.filter((a) => a.state === 'ACTIVE').map((a) => a.id);
+    expect(active.length).toBeLessThan(fixture.accounts.length); // some are SUSPENDED
+    expect(idsOf(h.gateway.accounts.current().accounts)).toEqual([...active].sort());
+    // The minimum: ListRoots, and per parent the pages of its OUs and of its accounts (20 a page).
+    const pages = (n: number) => Math.max(1, Math.ceil(n / ORGANIZATIONS_MAX_RESULTS));
+    const placed = new Set<string>();
+    let minimum = 1;
+    const walk = (units: NonNullable<typeof fixture.organization>['units']) => {
+      for (const unit of units) {
+        for (const id of unit.accounts) placed.add(id);
+        minimum += pages(unit.units.length) + pages(unit.accounts.length);
+        walk(unit.units);
+      }
+    };
+    walk(fixture.organization?.units ?? []);
+    const underRoot = fixture.accounts.filter((a) => !placed.has(a.id)).length;
+    minimum += pages(fixture.organization?.units.length ?? 0) + pages(underRoot);
+    const throttled = h.sandbox.admin.calls({ service: 'organizations', outcome: 'throttled' });
+    expect(h.sandbox.admin.calls({ service: 'organizations' })).toBe(minimum + throttled);
+    expect(h.logs.find((l) => l.msg === 'organization discovered')).toMatchObject({
+      discovered: active.length,
+      awsCalls: minimum + throttled,
+      throttled,
+    });
+  }, 120_000);
 
   it('lists with the source credentials themselves when no roleArn is given', async () => {
     harness = await startOrgHarness({ organization: { roleArn: undefined } });

@@ -1,4 +1,4 @@
-import type { FixtureInput, SandboxOptions } from '@rolegraph/sandbox';
+import type { SandboxOptions } from '@rolegraph/sandbox';
 import type { Gateway, GatewayDeps } from '../../src/create-gateway.js';
 import { type Harness, startHarness } from '../helpers.js';
 import { MEMBER_EXTERNAL_ID, nestedOrganization, ORG_READER_ROLE, REGIONS } from './org-fixture.js';
@@ -37,7 +37,7 @@ export function discovered(gateway: Gateway): Promise<void> {
  */
 export async function startOrgHarness(
   options: {
-    fixture?: FixtureInput;
+    fixture?: SandboxOptions['fixture'];
     organization?: Record<string, unknown>;
     config?: Record<string, unknown>;
     sandbox?: SandboxOptions;
