@@ -36,7 +36,13 @@ function unitsNamed(tree: OrganizationTree, entry: string): string[] {
     .map((u) => u.id);
 }
 
-/** The member role ARN of one account, from the `{accountId}` template. */
+/**
+ * The member role ARN of one account, from the `{accountId}` template.
+ *
+ * @example
+ * memberRoleArn('arn:aws:iam::{accountId}:role/RolegraphReader', '123456789012');
+ * // 'arn:aws:iam::123456789012:role/RolegraphReader'
+ */
 export function memberRoleArn(template: string, accountId: string): string {
   return template.replaceAll(ACCOUNT_ID_PLACEHOLDER, accountId);
 }
