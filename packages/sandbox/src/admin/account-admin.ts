@@ -16,7 +16,16 @@ import type { StsService } from '../services/sts.js';
 /** Accounts in these states cannot be assumed into and their credentials stop working, as on AWS. */
 const UNUSABLE_STATES: ReadonlySet<AccountState> = new Set(['SUSPENDED', 'CLOSED']);
 
-/** Run-time changes to the sandbox's accounts, for tests of re-discovery. */
+/**
+ * Run-time changes to the sandbox's accounts, for tests of re-discovery. Unknown ids are
+ * `SandboxError`s with a code (`UNKNOWN_ACCOUNT`, `UNKNOWN_PARENT`, ...).
+ *
+ * @example
+ * sb.admin.addAccount({ id: '888888888888', alias: 'new', regions: ['us-east-1'] }, { parentId: ouId });
+ * sb.admin.setAccountState('888888888888', 'SUSPENDED');
+ * sb.admin.moveAccount('888888888888', sb.fixture.organization!.rootId);
+ * sb.admin.removeAccount('888888888888');
+ */
 export interface AccountMutations {
   /**
    * Adds a full fixture account (validated like one in a fixture): its users' keys work, its
