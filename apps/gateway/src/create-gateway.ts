@@ -233,14 +233,17 @@ export function createGateway(deps: GatewayDeps): Gateway {
           book,
           // Listing with the source credentials themselves: the gateway's own client settings.
           sourceClient: () => {
-            sourceClient ??= createSourceOrganizationsClient({
-              credentials: deps.sourceCredentials,
-              clientConfig: {
-                ...sessionClientDefaults(config, deps.clientDefaults),
-                ...(choosesRetry(deps.clientDefaults) ? {} : { retryStrategy: createAwsRetryStrategy() }),
-              },
-            });
-            clientMetrics(sourceClient);
+            if (!sourceClient) {
+              sourceClient = createSourceOrganizationsClient({
+                credentials: deps.sourceCredentials,
+                clientConfig: {
+                  ...sessionClientDefaults(config, deps.clientDefaults),
+                  ...(choosesRetry(deps.clientDefaults) ? {} : { retryStrategy: createAwsRetryStrategy() }),
+                },
+              });
+              // Once per client, as the session cache's onClient does: AWS call metrics.
+              clientMetrics(sourceClient);
+            }
             return sourceClient;
           },
           tuning: deps.discovery,

@@ -259,6 +259,15 @@ describe('discovery from AWS Organizations (sandbox)', () => {
     harness = await startOrgHarness({ organization: { roleArn: undefined } });
     expect(idsOf(await accountsOf(harness))).toHaveLength(7);
     expect(harness.sandbox.admin.calls({ service: 'sts', operation: 'AssumeRole' })).toBe(0);
+    // Its calls are counted once each in the AWS call metrics, discovery after discovery.
+    expect((await harness.gateway.accounts.rediscover()).ok).toBe(true);
+    const metrics = await (await harness.gateway.fetch('http://localhost/metrics')).text();
+    expect(metrics).toContain(
+      'rolegraph_gateway_aws_calls_total{service="organizations",operation="ListRoots",outcome="ok"} 2',
+    );
+    expect(metrics).toContain(
+      'rolegraph_gateway_aws_calls_total{service="organizations",operation="ListAccountsForParent",outcome="ok"} 12',
+    );
   });
 
   it('static entries win over discovered ones and show their place; aliases: overrides', async () => {
