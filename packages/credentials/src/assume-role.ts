@@ -89,6 +89,13 @@ export interface StsOptions {
    * @default the access key id that signs the request, hashed
    */
   stsPrincipal?: string;
+  /**
+   * Share one STS client between every role given the same `clients` map and `key` (a session
+   * cache keys it by source principal and STS region): the roles of one source then share its
+   * client, retry quota and sockets, and memory does not grow by an SDK client per role.
+   * @default a client of this role's own
+   */
+  stsClientPool?: { clients: Map<string, unknown>; key: string };
 }
 
 export type AssumeRoleOptions = AssumeRoleParams &
@@ -223,7 +230,9 @@ export function createAssumeRoleSource(
     : options.durationSeconds;
   let client: STSClient | undefined;
 
+  const pool = options.stsClientPool;
   const stsClient = async (): Promise<STSClient> => {
+    if (!client && pool) client = pool.clients.get(pool.key) as STSClient | undefined;
     if (!client) {
       const credentials = options.sourceCredentials ?? (await defaultSourceCredentials());
       const region = options.stsRegion ?? process.env.AWS_REGION ?? 'us-east-1';
@@ -235,6 +244,14 @@ export function createAssumeRoleSource(
       });
       if (options.stsRateLimiter) {
         meterStsClient(client, options.stsRateLimiter, { region, principal: options.stsPrincipal });
+      }
+      // Another role of the pool may have made one meanwhile (the source credentials are async).
+      const pooled = pool?.clients.get(pool.key) as STSClient | undefined;
+      if (pooled) {
+        client.destroy();
+        client = pooled;
+      } else {
+        pool?.clients.set(pool.key, client);
       }
     }
     return client;

@@ -52,7 +52,8 @@ export type RefreshDefaults = Omit<
   'source' | 'roleArn' | 'isRecoverable' | 'onEvent'
 >;
 
-export interface SessionCacheOptions extends Omit<StsOptions, 'stsRateLimiter' | 'stsPrincipal'> {
+export interface SessionCacheOptions
+  extends Omit<StsOptions, 'stsRateLimiter' | 'stsPrincipal' | 'stsClientPool'> {
   /**
    * Most sessions shared; past it the least recently used one is retired (see `idleTtlMs`).
    * Size it above the number of roles you use in a cycle, or every cycle assumes them all again.
@@ -236,6 +237,8 @@ export function createSessionCache(options: SessionCacheOptions = {}): SessionCa
   const idleTtlMs = positive('idleTtlMs', options.idleTtlMs, 30 * 60_000);
   const probeRange = checkProbe(options.recoveryProbe);
   const shared = options.sharedRequestHandler === false ? undefined : createSharedRequestHandler();
+  // One AssumeRole client per source principal and STS region, shared by all its roles.
+  const stsClients = new Map<string, unknown>();
   const limiter =
     options.limits === false
       ? undefined
@@ -337,6 +340,10 @@ export function createSessionCache(options: SessionCacheOptions = {}): SessionCa
       allowShortSessions: options.allowShortSessions,
       sourceCredentials,
       ...(limiter ? { stsRateLimiter: limiter, stsPrincipal: sourceSession?.roleArn } : {}),
+      stsClientPool: {
+        clients: stsClients,
+        key: JSON.stringify([sourceId, role.stsRegion ?? options.stsRegion ?? null]),
+      },
       onEvent: (event) => {
         if (event.type === 'backoff') onBackoff(sourceId, credentials);
         if (event.type === 'refresh-succeeded') {
@@ -444,6 +451,8 @@ export function createSessionCache(options: SessionCacheOptions = {}): SessionCa
     close() {
       clearInterval(purge);
       sourceSts?.destroy();
+      for (const client of stsClients.values()) (client as STSClient).destroy();
+      stsClients.clear();
       releaseGroups();
       cache.clear();
       listeners.clear();

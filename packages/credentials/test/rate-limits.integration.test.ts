@@ -61,9 +61,10 @@ const describeRegions = (
 
 describe('rate limits at the seam, against the sandbox', () => {
   it('calls wait for their bucket instead of being throttled: 40 calls on a 20-token bucket, no retry allowed, all answer', async () => {
-    const spec = { burst: 20, refillPerSecond: 20 };
+    const spec = { burst: 20, refillPerSecond: 10 };
     sb.admin.setThrottling({ ec2: spec, sts: false, s3: false });
-    const limits = createAwsRateLimiter({ limits: { ec2: { nonMutating: spec } } });
+    // A reserve of 2 tokens: 200 ms of slack between release and arrival.
+    const limits = createAwsRateLimiter({ headroom: 0.1, limits: { ec2: { nonMutating: spec } } });
     // maxAttempts 1: a single throttled answer would fail its call.
     const session = newSessions({ clientDefaults: { endpoint: sb.endpoint, maxAttempts: 1 } }).get({
       roleArn: roleOf(0),

@@ -106,7 +106,15 @@ export function createS3Loaders(options: S3LoadersOptions): S3Loaders {
   if (typeof defaultRegion !== 'string' || defaultRegion.length === 0) {
     throw new TypeError(`createS3Loaders: defaultRegion must be a region name, got ${String(defaultRegion)}`);
   }
-  const ctx: LoaderContext = { session, signal, budget, cache, limits, limit: pLimit(concurrency), defaultRegion };
+  const ctx: LoaderContext = {
+    session,
+    signal,
+    budget,
+    cache,
+    limits,
+    limit: pLimit(concurrency),
+    defaultRegion,
+  };
   const region = createBucketRegionLoader(ctx);
   return {
     listBuckets: once((args?: ListBucketsArgs) => listBuckets(ctx, region, args)),

@@ -49,6 +49,97 @@ export const accountSchema = z.strictObject({
   durationSeconds: z.number().int().min(1).max(ROLE_DURATION_SECONDS.max).optional(),
 });
 
+/** The five states AWS Organizations reports for an account (`State` in its API). */
+export const ACCOUNT_STATES = [
+  'PENDING_ACTIVATION',
+  'ACTIVE',
+  'SUSPENDED',
+  'PENDING_CLOSURE',
+  'CLOSED',
+] as const;
+export type AccountState = (typeof ACCOUNT_STATES)[number];
+
+/** AWS's formats of an organizational unit id and a root id. */
+export const OU_ID_PATTERN = /^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$/;
+export const ROOT_ID_PATTERN = /^r-[0-9a-z]{4,32}$/;
+/** The placeholder a member role ARN template must carry where the account id goes. */
+export const ACCOUNT_ID_PLACEHOLDER = '{accountId}';
+
+/** An OU (or the root) by id, or by its name path from the root such as `Workloads/Prod`. */
+const unitSelectorSchema = z
+  .string()
+  .min(1)
+  .refine(
+    (s) =>
+      OU_ID_PATTERN.test(s) || ROOT_ID_PATTERN.test(s) || s.split('/').every((part) => part.trim() !== ''),
+    'must be an OU id (ou-xxxx-xxxxxxxx), the root id (r-xxxx) or a name path such as Workloads/Prod',
+  );
+
+const externalIdSchema = z.string().min(2).max(1224);
+const sessionNameSchema = z.string().regex(/^[\w+=,.@-]{2,64}$/);
+
+/** Where the gateway finds accounts in AWS Organizations, and how it reads them. */
+export const organizationSchema = z
+  .strictObject({
+    /**
+     * The role that lists the organization (in the management account or a delegated
+     * administrator). Omitted: the source credentials call Organizations themselves.
+     */
+    roleArn: roleArnSchema.optional(),
+    externalId: externalIdSchema.optional(),
+    /** The member role to assume in every discovered account, e.g. `arn:aws:iam::{accountId}:role/RolegraphReader`. */
+    memberRoleArn: z
+      .string()
+      .refine(
+        (s) =>
+          s.includes(ACCOUNT_ID_PLACEHOLDER) &&
+          ROLE_ARN_PATTERN.test(s.replaceAll(ACCOUNT_ID_PLACEHOLDER, '123456789012')) &&
+          accountIdOf(s.replaceAll(ACCOUNT_ID_PLACEHOLDER, '123456789012')) === '123456789012',
+        `must be an IAM role ARN template with ${ACCOUNT_ID_PLACEHOLDER} as its account, like arn:aws:iam::${ACCOUNT_ID_PLACEHOLDER}:role/RolegraphReader`,
+      ),
+    memberExternalId: externalIdSchema.optional(),
+    /** Session name of the member sessions. @default rolegraph-gateway */
+    memberSessionName: sessionNameSchema.optional(),
+    /** 900..43200; down to 1 with `aws.sandbox.allowShortSessions`. */
+    memberDurationSeconds: z.number().int().min(1).max(ROLE_DURATION_SECONDS.max).optional(),
+    /** OUs (ids or name paths) whose accounts are used, recursively. @default [] (the whole organization) */
+    include: z.array(unitSelectorSchema).default([]),
+    /** OUs (ids or name paths) whose accounts are left out, recursively; wins over `include`. @default [] */
+    exclude: z.array(unitSelectorSchema).default([]),
+    /** Account ids never used. @default [] */
+    skipAccounts: z.array(accountIdSchema).default([]),
+    /** Only accounts in these states are used. @default [ACTIVE] */
+    states: z
+      .array(z.enum(ACCOUNT_STATES, { error: `must be one of ${ACCOUNT_STATES.join(', ')}` }))
+      .min(1)
+      .default(['ACTIVE']),
+    /** The regions of every discovered account, or `enabled`: the account's own (DescribeRegions, cached). */
+    regions: z.union([z.array(regionSchema).min(1), z.literal('enabled')], {
+      error: 'must be a list of regions or the string "enabled"',
+    }),
+    /** Alias overrides by account id; other accounts get an alias derived from their name. @default {} */
+    aliases: z.record(accountIdSchema, aliasSchema).default({}),
+    /** Seconds between discoveries; 0: discover once at start. @default 300 */
+    rediscoverSeconds: z.number().int().min(0).max(86_400).default(300),
+  })
+  .superRefine((org, ctx) => {
+    for (const entry of org.include) {
+      if (org.exclude.includes(entry))
+        ctx.addIssue({ code: 'custom', path: ['exclude'], message: `${entry} is also in include` });
+    }
+    const byAlias = new Map<string, string>();
+    for (const [id, alias] of Object.entries(org.aliases)) {
+      const other = byAlias.get(alias);
+      if (other !== undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['aliases', id],
+          message: `alias ${alias} is already given to ${other}`,
+        });
+      byAlias.set(alias, id);
+    }
+  });
+
 const corsSchema = z.union([
   z.boolean(),
   z.strictObject({
@@ -164,7 +255,7 @@ export const awsRateLimitsSchema = z.strictObject({
   organizations: bucketOrOff.optional(),
   /** Per account, region and operation. @default false (not metered); sandbox: 5500 / 5500 */
   s3: bucketOrOff.optional(),
-  /** Share of each bucket left unused against arrival jitter. @default 0.1 */
+  /** Share of each bucket left unused against arrival jitter. @default 0.05 */
   headroom: z.number().min(0).lt(1).optional(),
 });
 
@@ -260,6 +351,7 @@ export const gatewayConfigSchema = z
   .strictObject({
     accounts: z.array(accountSchema).default([]),
     profiles: profilesSchema.optional(),
+    organization: organizationSchema.optional(),
     server: serverSchema.default(serverSchema.parse({})),
     auth: authSchema.optional(),
     limits: limitsSchema.default(limitsSchema.parse({})),
@@ -269,11 +361,12 @@ export const gatewayConfigSchema = z
     cache: cacheSchema.default(cacheSchema.parse({})),
   })
   .superRefine((config, ctx) => {
-    if (config.accounts.length === 0 && config.profiles === undefined) {
+    if (config.accounts.length === 0 && config.profiles === undefined && config.organization === undefined) {
       ctx.addIssue({
         code: 'custom',
         path: ['accounts'],
-        message: 'must list at least one account (or name AWS CLI profiles under profiles.names)',
+        message:
+          'must list at least one account (or name AWS CLI profiles under profiles.names, or an organization)',
       });
     }
     const shortSessions = config.aws.sandbox?.allowShortSessions === true;
@@ -283,6 +376,14 @@ export const gatewayConfigSchema = z
         path: ['aws', 'sandbox', 'allowShortSessions'],
         message:
           'is only accepted against the rolegraph sandbox: aws.endpoint must be a loopback URL such as http://127.0.0.1:4566',
+      });
+    }
+    const memberDuration = config.organization?.memberDurationSeconds;
+    if (memberDuration !== undefined && memberDuration < ROLE_DURATION_SECONDS.min && !shortSessions) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['organization', 'memberDurationSeconds'],
+        message: 'must be 900 to 43200 (STS minimum); shorter only with aws.sandbox.allowShortSessions',
       });
     }
     for (const [i, account] of config.accounts.entries()) {
@@ -344,6 +445,21 @@ export interface AccountConfig {
   durationSeconds?: number | undefined;
   /** Set for accounts from AWS CLI profiles whose source is another profile. */
   source?: AccountSource | undefined;
+  /** Where AWS Organizations places the account, when the configured organization lists it. */
+  organization?: AccountPlacement | undefined;
+}
+
+/** An account's place in AWS Organizations, as the last discovery saw it. */
+export interface AccountPlacement {
+  /** The account's name in Organizations. */
+  name: string;
+  state: AccountState;
+  /** The OU the account sits in directly (the root id for accounts under the root). */
+  parentId: string;
+  /** OU names from the root down to the account's parent; empty under the root. */
+  ouPath: readonly string[];
+  /** The root id and the ids of every OU above the account, from the root down. */
+  ancestorIds: readonly string[];
 }
 
 /** Where the credentials that assume an account's role come from, when not the default chain. */
@@ -370,6 +486,7 @@ export type AuthConfig = ParsedConfig['auth'];
 export type LimitsConfig = ParsedConfig['limits'];
 export type AwsConfig = ParsedConfig['aws'];
 export type TracingConfig = NonNullable<ParsedConfig['tracing']>;
+export type OrganizationConfig = NonNullable<ParsedConfig['organization']>;
 /** Persisted operations, their file read: the documents by id. */
 export interface PersistedOperationsConfig {
   documents: Readonly<Record<string, string>>;
@@ -387,6 +504,8 @@ export interface GatewayConfig {
   aws: AwsConfig;
   /** OpenTelemetry tracing; absent: off. */
   tracing?: TracingConfig;
+  /** Accounts discovered from AWS Organizations, besides `accounts`; absent: none. */
+  organization?: OrganizationConfig;
   /** Only these documents are run (unless `allowArbitraryOperations`); absent: any document. */
   persistedOperations?: PersistedOperationsConfig;
   /** The AWS-answer cache (`src/cache/`). */

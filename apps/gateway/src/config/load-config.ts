@@ -5,9 +5,11 @@ import { accountIdOf } from '@rolegraph/credentials';
 import { parse as parseGraphQL } from 'graphql';
 import { importSPKI } from 'jose';
 import { parse as parseYaml } from 'yaml';
+import { isUnitEntry } from '../accounts/allow-list.js';
 import { ConfigError, formatPath } from './config-error.js';
 import {
   type AccountConfig,
+  aliasSchema,
   type GatewayConfig,
   type GatewayConfigInput,
   gatewayConfigSchema,
@@ -106,6 +108,24 @@ export async function parseConfig(input: unknown, options: ParseConfigOptions = 
       ]);
     }
   }
+  const organization = rest.organization;
+  if (organization) {
+    // Static and profile accounts win over discovered ones: an override must not contradict them.
+    for (const [id, alias] of Object.entries(organization.aliases)) {
+      const same = accounts.find((a) => a.accountId === id);
+      const other = accounts.find((a) => a.alias === alias && a.accountId !== id);
+      if (same || other) {
+        throw new ConfigError(file, [
+          {
+            path: `organization.aliases.${id}`,
+            message: same
+              ? `account ${id} is configured as ${same.alias} (accounts or profiles win); set its alias there`
+              : `alias ${alias} is already the alias of configured account ${other?.accountId}`,
+          },
+        ]);
+      }
+    }
+  }
   const publicKey = rest.auth?.jwt?.publicKey;
   if (publicKey !== undefined) {
     // Refused at start rather than at the first request, where every token would just fail.
@@ -128,11 +148,24 @@ export async function parseConfig(input: unknown, options: ParseConfigOptions = 
     const known = new Set(accounts.flatMap((a) => [a.alias, a.accountId]));
     rest.auth.apiKeys.forEach((key, i) => {
       key.accounts.forEach((name, j) => {
-        if (name !== '*' && !known.has(name)) {
+        const path = `auth.apiKeys[${i}].accounts[${j}]`;
+        if (name === '*' || known.has(name)) return;
+        if (isUnitEntry(name)) {
+          if (organization) return;
           throw new ConfigError(file, [
-            { path: `auth.apiKeys[${i}].accounts[${j}]`, message: `${name} is not a configured account` },
+            { path, message: `${name} names an organizational unit, but no organization is configured` },
           ]);
         }
+        // Discovered accounts are known only at run time (an entry matching none is warned about then).
+        if (organization && (/^\d{12}$/.test(name) || aliasSchema.safeParse(name).success)) return;
+        throw new ConfigError(file, [
+          {
+            path,
+            message: organization
+              ? `${name} is neither an account alias or id, an OU id nor ou:<OU path>`
+              : `${name} is not a configured account`,
+          },
+        ]);
       });
     });
   }

@@ -13,6 +13,10 @@ export interface GatewayMetrics {
   stsCalls: Counter<'operation' | 'outcome'>;
   refreshes: Counter<'reason' | 'outcome'>;
   servedStale: Counter;
+  /** Discoveries of the organization, by outcome (ok, error). */
+  accountDiscoveries: Counter<'outcome'>;
+  /** Accounts of the current snapshot, by source (static: `accounts` and `profiles`; organization). */
+  accounts: Gauge<'source'>;
   awsAnswers: Counter<'source'>;
   answerStoreErrors: Counter<'action'>;
   /** 1 while the shared Redis (`cache.redis`) answers, 0 while this replica uses its memory. */
@@ -93,6 +97,17 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Gatew
       'credentials_served_stale_total',
       'Requests served with cached credentials while STS was failing.',
     ),
+    accountDiscoveries: counter(
+      'account_discoveries_total',
+      'Discoveries of the AWS organization by outcome (ok, error); a failed one keeps the last good accounts.',
+      ['outcome'],
+    ),
+    accounts: new Gauge<'source'>({
+      name: 'rolegraph_gateway_accounts',
+      help: 'Accounts the gateway serves, by source (static: accounts and profiles; organization).',
+      labelNames: ['source'],
+      registers,
+    }),
     awsAnswers: counter(
       'aws_answers_total',
       'AWS answers used by requests, by source: cache (stored answer), shared (an identical call in flight), aws (sent).',

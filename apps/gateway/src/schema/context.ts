@@ -7,15 +7,20 @@ import {
 } from '@rolegraph/credentials/aws';
 import { createEc2Loaders, type Ec2Loaders } from '@rolegraph/ec2';
 import { createS3Loaders, type S3Loaders } from '@rolegraph/s3';
+import type { AccountSnapshot } from '../accounts/account-snapshot.js';
+import type { AllowList } from '../accounts/allow-list.js';
 import type { AccountConfig, GatewayConfig } from '../config/config-schema.js';
 import { GatewayError, GatewayErrorCode } from '../errors.js';
 import type { AccountGate } from '../limits/account-gate.js';
 
-/** Who is asking, and which accounts they may use (`'*'`: every configured account). */
+/**
+ * Who is asking, and which accounts they may use (`'*'`: every account; else aliases, ids,
+ * OU ids and `ou:` OU paths).
+ */
 export interface Caller {
   name: string;
   kind: 'anonymous' | 'api-key' | 'jwt';
-  accounts: '*' | ReadonlySet<string>;
+  accounts: AllowList;
 }
 
 /** One account as a request sees it: its session and this request's loaders, made on first use. */
@@ -51,35 +56,32 @@ export type GatewayContext = {
   caller: Caller;
   accounts: RequestAccounts;
   config: GatewayConfig;
+  /** The accounts as they were when the request started; the request keeps them to its end. */
+  snapshot: AccountSnapshot;
   signal: AbortSignal;
   /** The AWS calls this request may still send (`limits.maxAwsCalls`), shared by every account. */
   budget: AwsCallBudget;
-  /** This request's view of the AWS-answer cache (absent with `cache.enabled: false`). */
-  cache?: RequestAnswerCache | undefined;
   /** The process-wide AWS rate limiter (`limits.aws`). */
   limits: AwsRateLimiter;
+  /** This request's view of the AWS-answer cache (absent with `cache.enabled: false`). */
+  cache?: RequestAnswerCache | undefined;
 };
 
 export interface RequestAccountsOptions {
-  config: GatewayConfig;
+  /** The accounts the request reads (the registry's snapshot when it started). */
+  snapshot: AccountSnapshot;
   caller: Caller;
   gate: AccountGate;
   signal: AbortSignal;
   budget: AwsCallBudget;
-  /** This request's view of the process-wide AWS-answer cache, read only through scopes it authorized. */
-  cache?: RequestAnswerCache | undefined;
   /** The process-wide AWS rate limiter every AWS call waits on. */
   limits?: AwsRateLimiter | undefined;
   /** The STS region, named by a credentials failure found before any call. */
   stsRegion?: string | undefined;
+  /** This request's view of the process-wide AWS-answer cache, read only through scopes it authorized. */
+  cache?: RequestAnswerCache | undefined;
   /** The process-wide session of an account (instrumented for metrics). */
   sessionFor: (account: AccountConfig) => Session;
-}
-
-function allows(caller: Caller, account: AccountConfig): boolean {
-  return (
-    caller.accounts === '*' || caller.accounts.has(account.alias) || caller.accounts.has(account.accountId)
-  );
 }
 
 /** `promise`'s value, or `undefined` as soon as `signal` fires (the work then ends `ABORTED`). */
@@ -97,12 +99,13 @@ function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T | 
 
 /** Builds the per-request account view: nothing is created until a resolver asks. */
 export function createRequestAccounts(options: RequestAccountsOptions): RequestAccounts {
-  const { config, caller, gate, signal, budget, cache, limits } = options;
-  const byName = new Map<string, AccountConfig>();
-  for (const account of config.accounts) {
-    byName.set(account.alias, account);
-    byName.set(account.accountId, account);
-  }
+  const { snapshot, caller, gate, signal, budget, limits, cache } = options;
+  const allows = (c: Caller, account: AccountConfig) => snapshot.allows(c.accounts, account);
+  const notDiscovered = (name: string) =>
+    new GatewayError(
+      `The organization's accounts are not discovered yet${name ? `, so ${JSON.stringify(name)} is unknown` : ''}; try again shortly`,
+      { code: GatewayErrorCode.ACCOUNTS_NOT_DISCOVERED, account: name || undefined, retryable: true },
+    );
   const scopes = new Map<string, AccountScope>();
   const used = new Set<string>();
 
@@ -135,7 +138,7 @@ export function createRequestAccounts(options: RequestAccountsOptions): RequestA
       config: account,
       session: getSession,
       ec2() {
-        ec2 ??= createEc2Loaders({ session: getSession(), signal, budget, cache, limits });
+        ec2 ??= createEc2Loaders({ session: getSession(), signal, budget, limits, cache });
         return ec2;
       },
       s3() {
@@ -143,8 +146,8 @@ export function createRequestAccounts(options: RequestAccountsOptions): RequestA
           session: getSession(),
           signal,
           budget,
-          cache,
           limits,
+          cache,
           defaultRegion: account.regions[0] ?? 'us-east-1',
         });
         return s3;
@@ -182,7 +185,8 @@ export function createRequestAccounts(options: RequestAccountsOptions): RequestA
   };
 
   const resolve = (name: string): AccountScope | GatewayError => {
-    const account = byName.get(name);
+    const account = snapshot.find(name);
+    if (!account && !snapshot.complete) return notDiscovered(name);
     if (caller.accounts !== '*' && (!account || !allows(caller, account))) {
       // Same answer for unknown and denied accounts: a restricted caller learns nothing.
       return new GatewayError(`Account ${JSON.stringify(name)} is not available to this caller`, {
@@ -207,7 +211,8 @@ export function createRequestAccounts(options: RequestAccountsOptions): RequestA
     },
     list(names) {
       if (names) return names.map(resolve);
-      return config.accounts.filter((a) => allows(caller, a)).map(scopeOf);
+      if (!snapshot.complete) throw notDiscovered('');
+      return snapshot.allowed(caller.accounts).map(scopeOf);
     },
     used: () => [...used],
   };

@@ -68,11 +68,11 @@ export interface AwsRateLimiterOptions {
   store?: BucketStore;
   /**
    * The share of every bucket left unused, so that calls released at exactly AWS's rate still
-   * meet a bucket holding a few tokens when they arrive, however their network delays vary
-   * (10% of EC2's 100/20 bucket absorbs 500 ms of jitter). At least one token, and none for a
-   * bucket of one. After a throttle the bucket is drained and also pauses until that reserve
-   * has refilled at AWS.
-   * @default 0.1
+   * meet a bucket holding a few tokens when they arrive, however much their delays on the way
+   * vary: a reserve of R tokens absorbs R / refillPerSecond of it (5% of EC2's 100 + 20/s
+   * bucket: 250 ms). At least one token, none for a bucket of one. After a throttle the bucket
+   * is drained and also pauses until that reserve has refilled at AWS.
+   * @default 0.05
    */
   headroom?: number;
   /** Told about every store failure (the call it was for went through). */
@@ -120,7 +120,7 @@ export function createAwsRateLimiter(options: AwsRateLimiterOptions = {}): AwsRa
       'createAwsRateLimiter: store must have take(key, spec, nowMs) and drain(key, spec, nowMs)',
     );
   }
-  const headroom = options.headroom ?? 0.1;
+  const headroom = options.headroom ?? 0.05;
   if (!Number.isFinite(headroom) || headroom < 0 || headroom >= 1) {
     throw new TypeError(`createAwsRateLimiter: headroom must be in [0, 1), got ${String(options.headroom)}`);
   }
