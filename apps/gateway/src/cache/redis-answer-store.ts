@@ -8,19 +8,35 @@ const MAX_PLAIN_KEY = 512;
 const FORMAT = 1;
 const HEADER = 9;
 
-/** Where an answer lives in Redis (after the client's `keyPrefix`). */
+/**
+ * Where an answer lives in Redis (after the client's `keyPrefix`).
+ *
+ * @example
+ * redisAnswerKey('ec2:DescribeRegions:111111111111:us-east-1:arn:aws:iam::111111111111:role/R:{}');
+ * // 'answer:ec2:DescribeRegions:111111111111:...'; past 512 characters 'answer#<sha256 base64url>'
+ */
 export function redisAnswerKey(key: string): string {
   return key.length <= MAX_PLAIN_KEY
     ? `answer:${key}`
     : `answer#${createHash('sha256').update(key).digest('base64url')}`;
 }
 
-/** The claim of the replica fetching `key` from AWS (cross-replica single flight). */
+/**
+ * The claim of the replica fetching `key` from AWS (cross-replica single flight).
+ *
+ * @example
+ * redisClaimKey('ec2:DescribeRegions:...'); // 'claim:ec2:DescribeRegions:...'
+ */
 export function redisClaimKey(key: string): string {
   return `claim:${redisAnswerKey(key).slice('answer'.length + 1)}`;
 }
 
-/** One byte of format, `storedAt` as a float64, then the serialized answer as it is. */
+/**
+ * One byte of format, `storedAt` as a float64, then the serialized answer as it is.
+ *
+ * @example
+ * const bytes = encodeAnswer({ value: serialize(output), storedAt: Date.now() });
+ */
 export function encodeAnswer(answer: StoredAnswer): Buffer {
   const out = Buffer.allocUnsafe(HEADER + answer.value.byteLength);
   out.writeUInt8(FORMAT, 0);
@@ -29,7 +45,12 @@ export function encodeAnswer(answer: StoredAnswer): Buffer {
   return out;
 }
 
-/** The stored answer, or `undefined` for bytes this format did not write. */
+/**
+ * The stored answer, or `undefined` for bytes this format did not write.
+ *
+ * @example
+ * decodeAnswer(encodeAnswer(answer)); // { value, storedAt } as given
+ */
 export function decodeAnswer(bytes: Buffer): StoredAnswer | undefined {
   if (bytes.length < HEADER || bytes.readUInt8(0) !== FORMAT) return undefined;
   const storedAt = bytes.readDoubleBE(1);

@@ -71,7 +71,12 @@ interface BucketCommand {
   ): Promise<number>;
 }
 
-/** Where a bucket lives in Redis (after the client's `keyPrefix`). */
+/**
+ * Where a bucket lives in Redis (after the client's `keyPrefix`).
+ *
+ * @example
+ * bucketKey('ec2:111111111111:us-east-1:DescribeInstances'); // 'bucket:ec2:111111111111:us-east-1:DescribeInstances'
+ */
 export function bucketKey(key: string): string {
   return `bucket:${key}`;
 }

@@ -11,6 +11,9 @@ type FallbackMetrics = Pick<GatewayMetrics, 'redisFallbacks'> | undefined;
 /**
  * `redis` while the link is up, `local` otherwise and for any call Redis fails (failures turn
  * the link down, so the next calls do not wait for Redis at all).
+ *
+ * @example
+ * const answers = answerStoreWithFallback(link, createRedisAnswerStore({ client: link.client }), memory, metrics);
  */
 export function answerStoreWithFallback(
   link: Pick<RedisLink, 'isUp' | 'failed' | 'succeeded'>,
@@ -49,7 +52,13 @@ export function answerStoreWithFallback(
   };
 }
 
-/** The same for token buckets: local buckets while Redis does not answer. */
+/**
+ * The same for token buckets: local buckets while Redis does not answer. A bad bucket spec (a
+ * `TypeError`) is the caller's error and is thrown, not fallen back from.
+ *
+ * @example
+ * const buckets = bucketStoreWithFallback(link, createRedisBucketStore({ client: link.client }), createMemoryBucketStore());
+ */
 export function bucketStoreWithFallback(
   link: Pick<RedisLink, 'isUp' | 'failed' | 'succeeded'>,
   redis: BucketStore,
