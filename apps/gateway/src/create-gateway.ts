@@ -10,7 +10,12 @@ import {
   type SessionCache,
   type SessionEvent,
 } from '@rolegraph/credentials';
-import { type AwsRateLimiter, type BucketStore, createAwsCallBudget } from '@rolegraph/credentials/aws';
+import {
+  type AwsRateLimiter,
+  addAttemptMeter,
+  type BucketStore,
+  createAwsCallBudget,
+} from '@rolegraph/credentials/aws';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import { createSchema, createYoga, maskError, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { type AccountRegistry, createAccountRegistry } from './accounts/account-registry.js';
@@ -243,6 +248,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
           config: config.organization,
           sessions,
           book,
+          limits,
           // Listing with the source credentials themselves: the gateway's own client settings.
           sourceClient: () => {
             if (!sourceClient) {
@@ -255,6 +261,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
               });
               // Once per client, as the session cache's onClient does: AWS call metrics.
               clientMetrics(sourceClient);
+              // Its retries take rate-limit tokens too, as a session client's do.
+              addAttemptMeter(sourceClient);
             }
             return sourceClient;
           },
