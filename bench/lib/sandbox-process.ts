@@ -67,7 +67,12 @@ export async function startSandboxProcess(options: SandboxProcessOptions): Promi
   const endpoint = await awaitLine(child, /ENDPOINT (\S+)/, 'sandbox process', STARTUP_TIMEOUT_MS);
   const fixture =
     options.buildFixture === false
-      ? generateFixture({ accounts: 0, bucketsPerAccount: 0, instancesPerRegion: 0, seed: options.fixture.seed ?? 1 })
+      ? generateFixture({
+          accounts: 0,
+          bucketsPerAccount: 0,
+          instancesPerRegion: 0,
+          seed: options.fixture.seed ?? 1,
+        })
       : generateFixture(options.fixture);
   const central = fixture.accounts[0]?.users[0];
   if (!central) throw new Error('generated fixture has no central principal');
