@@ -6,6 +6,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { benchCallsPerQuery } from './calls-per-query.js';
+import { benchClientMemory } from './client-memory.js';
 import { benchCredentials } from './credentials.js';
 import { benchCredentialsUnderLoad } from './credentials-under-load.js';
 import { benchFanOut } from './fan-out.js';
@@ -47,6 +48,7 @@ const cases: Case[] = [
   { name: 'latency-throughput', run: benchLatencyThroughput },
   { name: 'fan-out', run: benchFanOut },
   { name: 'memory', run: benchMemory },
+  { name: 'client-memory', run: benchClientMemory },
   { name: 'sandbox-throughput', run: benchSandboxThroughput },
 ];
 

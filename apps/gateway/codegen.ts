@@ -25,6 +25,7 @@ const config: CodegenConfig = {
           CredentialState: './models.js#CredentialStateValue',
           Account: './context.js#AccountScope',
           AccountStatus: './context.js#AccountScope',
+          OrganizationalUnit: './models.js#OrganizationalUnitNode',
           Instance: './models.js#InstanceNode',
           Bucket: './models.js#BucketNode',
           SecurityGroup: '@rolegraph/ec2#SecurityGroup as Ec2SecurityGroup',

@@ -30,6 +30,10 @@ export interface BenchGatewayOptions {
   accounts?: number;
   server?: Record<string, unknown>;
   limits?: Record<string, unknown>;
+  /** Merged into `aws` (e.g. `{ sandbox: {} }`: sandbox mode, the limits mirror its buckets). */
+  aws?: Record<string, unknown>;
+  /** The SDK client settings. @default { maxAttempts: 1 } (no retries: counts stay exact) */
+  clientDefaults?: Record<string, unknown>;
   /**
    * The gateway's `cache` config. @default { enabled: false }: a benchmark measures the work of
    * every request unless it is about the AWS-answer cache.
@@ -43,7 +47,7 @@ export async function startBenchGateway(options: BenchGatewayOptions): Promise<G
   const config = await parseConfig(
     {
       accounts: options.accounts === undefined ? all : all.slice(0, options.accounts),
-      aws: { endpoint: options.endpoint },
+      aws: { endpoint: options.endpoint, ...options.aws },
       ...(options.server ? { server: options.server } : {}),
       ...(options.limits ? { limits: options.limits } : {}),
       cache: options.cache ?? { enabled: false },
@@ -54,7 +58,7 @@ export async function startBenchGateway(options: BenchGatewayOptions): Promise<G
   return createGateway({
     config,
     sourceCredentials: async () => identity,
-    clientDefaults: { maxAttempts: 1 },
+    clientDefaults: options.clientDefaults ?? { maxAttempts: 1 },
     log: silentLog,
   });
 }

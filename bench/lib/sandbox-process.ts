@@ -12,6 +12,7 @@ import {
   type LatencyOptions,
   type SandboxFixture,
   startSandbox,
+  type ThrottlingOptions,
 } from '@rolegraph/sandbox';
 
 import { askCpuMicros, awaitLine } from './child.js';
@@ -21,22 +22,41 @@ export interface SandboxProcessOptions {
   /** Generated with these options (deterministic per seed). */
   fixture: GenerateFixtureOptions;
   latency?: LatencyOptions;
+  /** The sandbox's AWS-like throttling from the start. @default off */
+  throttling?: ThrottlingOptions;
+  /**
+   * Rebuild the fixture in this process too (`SandboxProcess.fixture`). Off for org-scale
+   * fixtures, whose hundreds of MiB would be charged to the process being measured.
+   * @default true
+   */
+  buildFixture?: boolean;
 }
 
 export interface SandboxProcess {
   endpoint: string;
-  /** The same fixture the child serves, rebuilt here from the same seed. */
+  /** The same fixture the child serves, rebuilt here from the same seed (empty with `buildFixture: false`). */
   fixture: SandboxFixture;
   credentials: { accessKeyId: string; secretAccessKey: string };
-  calls(filter?: { service?: string; operation?: string }): Promise<number>;
+  calls(filter?: { service?: string; operation?: string; outcome?: 'throttled' }): Promise<number>;
   reset(): Promise<void>;
   setLatency(latency: LatencyOptions): Promise<void>;
+  setThrottling(throttling: ThrottlingOptions): Promise<void>;
   /** User + system CPU time of the child so far, in microseconds. */
   cpuMicros(): Promise<number>;
   close(): Promise<void>;
 }
 
 const STARTUP_TIMEOUT_MS = 30_000;
+
+async function setKnobs(endpoint: string, knobs: Record<string, unknown>): Promise<void> {
+  const res = await fetch(`${endpoint}/_sandbox/knobs`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(knobs),
+  });
+  if (!res.ok) throw new Error(`sandbox knobs: HTTP ${res.status} ${await res.text()}`);
+  await res.arrayBuffer();
+}
 
 export async function startSandboxProcess(options: SandboxProcessOptions): Promise<SandboxProcess> {
   const child = spawn(
@@ -45,7 +65,15 @@ export async function startSandboxProcess(options: SandboxProcessOptions): Promi
     { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] },
   );
   const endpoint = await awaitLine(child, /ENDPOINT (\S+)/, 'sandbox process', STARTUP_TIMEOUT_MS);
-  const fixture = generateFixture(options.fixture);
+  const fixture =
+    options.buildFixture === false
+      ? generateFixture({
+          accounts: 0,
+          bucketsPerAccount: 0,
+          instancesPerRegion: 0,
+          seed: options.fixture.seed ?? 1,
+        })
+      : generateFixture(options.fixture);
   const central = fixture.accounts[0]?.users[0];
   if (!central) throw new Error('generated fixture has no central principal');
   return {
@@ -60,15 +88,8 @@ export async function startSandboxProcess(options: SandboxProcessOptions): Promi
     async reset() {
       await (await fetch(`${endpoint}/_sandbox/reset`, { method: 'POST' })).arrayBuffer();
     },
-    async setLatency(latency) {
-      const res = await fetch(`${endpoint}/_sandbox/knobs`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ latency }),
-      });
-      if (!res.ok) throw new Error(`sandbox knobs: HTTP ${res.status}`);
-      await res.arrayBuffer();
-    },
+    setLatency: (latency) => setKnobs(endpoint, { latency }),
+    setThrottling: (throttling) => setKnobs(endpoint, { throttling }),
     cpuMicros: () => askCpuMicros(child),
     async close() {
       if (child.exitCode !== null) return;
@@ -86,6 +107,7 @@ if (isMain(import.meta.url)) {
     port: 0,
     host: '127.0.0.1',
     ...(options.latency ? { latency: options.latency } : {}),
+    ...(options.throttling !== undefined ? { throttling: options.throttling } : {}),
   });
   process.on('message', (message) => {
     if (message === 'cpu') process.send?.(process.cpuUsage());

@@ -7,22 +7,34 @@ import {
   createSessionCache,
   type JitterRange,
   type RefreshDefaults,
-  type RoleConfig,
-  type Session,
   type SessionCache,
   type SessionEvent,
 } from '@rolegraph/credentials';
-import { type AnswerCache, createAwsCallBudget } from '@rolegraph/credentials/aws';
+import {
+  type AnswerCache,
+  type AwsRateLimiter,
+  type BucketStore,
+  createAwsCallBudget,
+} from '@rolegraph/credentials/aws';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import { createSchema, createYoga, maskError, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import { type AccountRegistry, createAccountRegistry } from './accounts/account-registry.js';
+import {
+  createOrganizationSource,
+  createSourceOrganizationsClient,
+  type DiscoveryTuning,
+} from './accounts/organization-source.js';
+import { createSessionBook, sessionCacheSize } from './accounts/session-book.js';
+import { useAccountSnapshot } from './accounts/use-account-snapshot.js';
 import { createAuthenticator } from './auth/authenticate.js';
 import { choosesRetry, createAwsRetryStrategy } from './aws-retry.js';
 import { createGatewayCache } from './cache/create-gateway-cache.js';
 import { answerCacheOf, useAnswerCache } from './cache/use-answer-cache.js';
-import type { AccountConfig, AccountSource, GatewayConfig } from './config/config-schema.js';
+import type { GatewayConfig } from './config/config-schema.js';
 import { failureOf, redact, toGraphQLError, typedError, withCode } from './errors.js';
 import { createSourceCheck, type SourceStatus } from './health/source-check.js';
 import { createAccountGate } from './limits/account-gate.js';
+import { createGatewayRateLimiter } from './limits/rate-limits.js';
 import { createAccountActivity } from './observability/account-activity.js';
 import { createClientMetrics } from './observability/client-metrics.js';
 import { createJsonLog, type LogFn } from './observability/log.js';
@@ -35,6 +47,7 @@ import { useErrorReporting } from './plugins/use-error-reporting.js';
 import { useFanOutCost } from './plugins/use-fan-out-cost.js';
 import { useIntrospectionSwitch } from './plugins/use-introspection-switch.js';
 import { requestIdOf, useObservability } from './plugins/use-observability.js';
+import { usePersistedDocuments } from './plugins/use-persisted-documents.js';
 import { useProtection } from './plugins/use-protection.js';
 import { querySignalOf, useQueryTimeout } from './plugins/use-query-timeout.js';
 import { callerOf, LOOPBACK_HOSTS, useRequestGuard } from './plugins/use-request-guard.js';
@@ -68,6 +81,12 @@ export interface GatewayDeps {
    * @default { minMs: 20_000, maxMs: 40_000 }
    */
   recoveryProbe?: JitterRange | false;
+  /**
+   * Where the AWS rate-limit buckets (`limits.aws`) live: one process by default; a shared store
+   * (Redis) makes replicas draw on the same account's buckets.
+   * @default process memory
+   */
+  bucketStore?: BucketStore;
   /** Structured log sink. @default JSON lines on stdout */
   log?: LogFn;
   /** @default Date.now */
@@ -79,6 +98,8 @@ export interface GatewayDeps {
    * exporter when `config.tracing` is set, otherwise no tracing at all.
    */
   tracerProvider?: TracerProvider;
+  /** Tuning of the organization walk (concurrency, throttling backoff); tests shorten it. */
+  discovery?: DiscoveryTuning;
   /**
    * The process-wide AWS-answer cache. Omitted: made from `config.cache` (in memory; none with
    * `enabled: false`); `null`: none whatever the config says.
@@ -93,6 +114,13 @@ export type ServerContext = Record<string, unknown>;
 export type Gateway = YogaServerInstance<ServerContext, GatewayContext> & {
   readonly metrics: GatewayMetrics;
   readonly sessions: SessionCache;
+  /** The process-wide AWS rate limiter (`limits.aws`): its `stats()` count waits and throttles. */
+  readonly limits: AwsRateLimiter;
+  /**
+   * The accounts: static ones, plus the organization's once discovered (`current()`,
+   * `rediscover()`, `status()`).
+   */
+  readonly accounts: AccountRegistry;
   /** The process-wide AWS-answer cache; `undefined` when off. */
   readonly answerCache: AnswerCache | undefined;
   /** `/ready` answers 503 from now on; in-flight requests continue. */
@@ -107,68 +135,9 @@ export type Gateway = YogaServerInstance<ServerContext, GatewayContext> & {
   close(): Promise<void>;
 };
 
-const DEFAULT_SESSION_NAME = 'rolegraph-gateway';
-
 /** Whether callers must authenticate (an API key or a JWT is configured). */
 function hasAuth(config: GatewayConfig): boolean {
   return config.auth !== undefined && (config.auth.apiKeys.length > 0 || config.auth.jwt !== undefined);
-}
-
-function staticProvider(source: Extract<AccountSource, { kind: 'static' }>): AwsCredentialIdentityProvider {
-  const identity = {
-    accessKeyId: source.accessKeyId,
-    secretAccessKey: source.secretAccessKey,
-    ...(source.sessionToken ? { sessionToken: source.sessionToken } : {}),
-  };
-  return async () => identity;
-}
-
-/**
- * Each account's session, resolved once at start: its role configuration is validated and
- * keyed by `sessions.prepare`, so a request only looks its session up.
- */
-function createSessionBook(
-  accounts: AccountConfig[],
-  sessions: SessionCache,
-): (account: AccountConfig) => Session {
-  const providers = new Map<string, AwsCredentialIdentityProvider>();
-  const fromSource = (source: AccountSource | undefined): Partial<RoleConfig> => {
-    if (!source) return {};
-    if (source.kind === 'static') {
-      let provider = providers.get(source.profile);
-      if (!provider) {
-        provider = staticProvider(source);
-        providers.set(source.profile, provider);
-      }
-      return { sourceCredentials: provider };
-    }
-    return {
-      sourceRole: {
-        roleArn: source.roleArn,
-        roleSessionName: source.sessionName ?? DEFAULT_SESSION_NAME,
-        ...(source.externalId ? { externalId: source.externalId } : {}),
-        ...(source.durationSeconds ? { durationSeconds: source.durationSeconds } : {}),
-        ...fromSource(source.source),
-      },
-    };
-  };
-  const prepared = new Map<string, () => Session>();
-  for (const account of accounts) {
-    const role: RoleConfig = {
-      roleArn: account.roleArn,
-      roleSessionName: account.sessionName ?? DEFAULT_SESSION_NAME,
-      ...(account.externalId ? { externalId: account.externalId } : {}),
-      ...(account.durationSeconds ? { durationSeconds: account.durationSeconds } : {}),
-      ...fromSource(account.source),
-    };
-    prepared.set(account.accountId, sessions.prepare(role));
-  }
-  return (account) => {
-    const session = prepared.get(account.accountId);
-    // Only configured roles are ever assumed: an unknown account never reaches STS.
-    if (!session) throw new TypeError(`account ${account.accountId} is not configured`);
-    return session();
-  };
 }
 
 function recordEvent(metrics: GatewayMetrics, log: LogFn, { accountId, roleArn, event }: SessionEvent): void {
@@ -250,9 +219,12 @@ export function createGateway(deps: GatewayDeps): Gateway {
       ? createOtlpTracing(config.tracing)
       : undefined;
   const tracer = tracing?.provider.getTracer('@rolegraph/gateway');
+  // One limiter for the process: every request's AWS calls and every AssumeRole wait on it.
+  const limits = createGatewayRateLimiter(config, { store: deps.bucketStore, log, now });
   const sessions =
     deps.sessions ??
     createSessionCache({
+      limits,
       stsRegion: config.aws.stsRegion,
       ...(config.aws.endpoint ? { stsEndpoint: config.aws.endpoint } : {}),
       ...(deps.sourceCredentials ? { sourceCredentials: deps.sourceCredentials } : {}),
@@ -269,30 +241,66 @@ export function createGateway(deps: GatewayDeps): Gateway {
       },
       ...(deps.refresh ? { refresh: deps.refresh } : {}),
       ...(deps.recoveryProbe !== undefined ? { recoveryProbe: deps.recoveryProbe } : {}),
-      // Room for every configured account and its hub role, so a query over all of them never
-      // finds a session retired by its own breadth, and repeating it assumes no role again.
-      maxSessions: Math.max(1000, 2 * config.accounts.length),
+      maxSessions: sessionCacheSize({
+        accounts: config.accounts.length,
+        organization: config.organization !== undefined,
+      }),
       allowShortSessions: config.aws.sandbox?.allowShortSessions === true,
     });
   const unsubscribe = sessions.on((event) => recordEvent(metrics, log, event));
-  const sessionFor = createSessionBook(config.accounts, sessions);
+  const book = createSessionBook(sessions);
+  let sourceClient: ReturnType<typeof createSourceOrganizationsClient> | undefined;
+  const registry = createAccountRegistry({
+    staticAccounts: config.accounts,
+    organization: config.organization
+      ? createOrganizationSource({
+          config: config.organization,
+          sessions,
+          book,
+          // Listing with the source credentials themselves: the gateway's own client settings.
+          sourceClient: () => {
+            if (!sourceClient) {
+              sourceClient = createSourceOrganizationsClient({
+                credentials: deps.sourceCredentials,
+                clientConfig: {
+                  ...sessionClientDefaults(config, deps.clientDefaults),
+                  ...(choosesRetry(deps.clientDefaults) ? {} : { retryStrategy: createAwsRetryStrategy() }),
+                },
+              });
+              // Once per client, as the session cache's onClient does: AWS call metrics.
+              clientMetrics(sourceClient);
+            }
+            return sourceClient;
+          },
+          tuning: deps.discovery,
+          now,
+        })
+      : undefined,
+    book,
+    log,
+    metrics,
+    allowListEntries: config.auth?.apiKeys.flatMap((k) => k.accounts) ?? [],
+    now,
+  });
+  const snapshots = useAccountSnapshot(registry);
   // One cache for the process: every request's loaders read through it, after authorization.
   const answerCache =
     deps.answerCache === undefined
       ? createGatewayCache(config.cache, { log, metrics, now })
       : (deps.answerCache ?? undefined);
   const authenticate = createAuthenticator(config.auth, { now });
-  const aliases = new Map(config.accounts.map((a) => [a.accountId, a.alias]));
-  const maxRegions = Math.max(1, ...config.accounts.map((a) => a.regions.length));
   const csrfHeader = config.server.csrfHeaders[0] ?? 'x-graphql-yoga-csrf';
   let ready = true;
   const source = createSourceCheck({ sessions, log });
-  // Accounts with a profile of their own never use the default source credentials.
-  const usesDefaultSource = config.accounts.some((a) => a.source === undefined);
+  // Accounts with a profile of their own never use the default source credentials; the
+  // organization's members always do.
+  const usesDefaultSource =
+    config.organization !== undefined || config.accounts.some((a) => a.source === undefined);
   const readiness = (): string => {
     if (!ready) return 'draining';
     const state = source.status().state;
-    return state === 'unchecked' || state === 'ok' ? 'ready' : 'no-source-identity';
+    if (state !== 'unchecked' && state !== 'ok') return 'no-source-identity';
+    return registry.status().state === 'discovering' ? 'discovering' : 'ready';
   };
 
   const cors = config.server.cors;
@@ -312,12 +320,13 @@ export function createGateway(deps: GatewayDeps): Gateway {
           ? { origin: '*' }
           : { origin: cors.origins, credentials: cors.credentials, maxAge: cors.maxAgeSeconds },
     graphiql: config.server.graphiql
-      ? {
+      ? () => ({
           title: 'rolegraph gateway',
-          defaultTabs: exampleQueries(config.accounts.map((a) => a.alias)),
+          // Written for the accounts of the moment: discovered ones appear once discovered.
+          defaultTabs: exampleQueries(registry.current().accounts.map((a) => a.alias)),
           additionalHeaders: { [csrfHeader]: '1' },
           shouldPersistHeaders: false,
-        }
+        })
       : false,
     renderGraphiQL,
     logging: {
@@ -334,7 +343,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
         // shown with a code; one wrapping a typed error is mapped to the typed error's code.
         const failure = failureOf(error);
         if (failure.kind === 'graphql') return withCode(failure.error);
-        if (failure.kind === 'typed') return toGraphQLError(failure, (id) => aliases.get(id), error);
+        if (failure.kind === 'typed') return toGraphQLError(failure, (id) => registry.aliasOf(id), error);
         return maskError(error, message, false);
       },
     },
@@ -348,20 +357,34 @@ export function createGateway(deps: GatewayDeps): Gateway {
       setMaxListeners(0, signal);
       // Enforced at the seam: the up-front estimate can only guess what paging and batching do.
       const budget = createAwsCallBudget(config.limits.maxAwsCalls);
+      // The accounts as of now, kept by this request to its end whatever a re-discovery does.
+      const snapshot = snapshots.snapshotOf(request);
       // Its Cache-Control header decides what it accepts (a bad max-age fails here, before any call).
       const cache = answerCacheOf(request);
       const accounts = createRequestAccounts({
-        config,
+        snapshot,
         caller,
         gate: createAccountGate(config.server.maxConcurrentAccounts),
         signal,
         budget,
+        limits,
         cache,
-        sessionFor,
+        stsRegion: config.aws.stsRegion,
+        sessionFor: (account) => book.sessionFor(account),
       });
       stats.budget = budget;
       stats.accounts = () => accounts.used();
-      return { requestId: requestIdOf(request), caller, config, signal, budget, cache, accounts };
+      return {
+        requestId: requestIdOf(request),
+        caller,
+        config,
+        snapshot,
+        signal,
+        budget,
+        limits,
+        cache,
+        accounts,
+      };
     },
     plugins: [
       useRequestGuard({
@@ -371,10 +394,13 @@ export function createGateway(deps: GatewayDeps): Gateway {
         graphqlEndpoint: '/graphql',
         graphiql: config.server.graphiql,
       }),
+      // Before parsing: a refused document is never parsed, validated or estimated.
+      ...(config.persistedOperations ? [usePersistedDocuments(config.persistedOperations)] : []),
       useIntrospectionSwitch({ enabled: config.server.introspection ?? !hasAuth(config) }),
       useObservability({ log, metrics, now, readiness, graphqlEndpoint: '/graphql' }),
+      snapshots.plugin,
       useStatusPage({
-        accounts: config.accounts,
+        accounts: (caller) => registry.current().allowed(caller.accounts),
         // The cached session, looked up without creating one or refreshing its idle time.
         peek: (account) =>
           sessions.sessions().find((s) => s.accountId === account.accountId && s.roleArn === account.roleArn),
@@ -391,19 +417,12 @@ export function createGateway(deps: GatewayDeps): Gateway {
       }),
       useFanOutCost({
         limits: config.limits,
-        maxRegions,
-        allowedAccounts: (context) =>
-          context.caller.accounts === '*'
-            ? config.accounts.length
-            : config.accounts.filter(
-                (a) =>
-                  context.caller.accounts !== '*' &&
-                  (context.caller.accounts.has(a.alias) || context.caller.accounts.has(a.accountId)),
-              ).length,
+        maxRegions: (context) => context.snapshot.maxRegions,
+        allowedAccounts: (context) => context.snapshot.allowed(context.caller.accounts).length,
       }),
       useErrorReporting({ log, metrics }),
       ...(answerCache
-        ? [useAnswerCache({ cache: answerCache, aliasOf: (id) => aliases.get(id), metrics, now })]
+        ? [useAnswerCache({ cache: answerCache, aliasOf: (id) => registry.aliasOf(id), metrics, now })]
         : []),
       // A span per GraphQL operation (name, type, document; never variables or results).
       ...(tracing
@@ -420,10 +439,13 @@ export function createGateway(deps: GatewayDeps): Gateway {
     ],
   });
 
+  registry.start();
   let closed: Promise<void> | undefined;
   return Object.assign(yoga, {
     metrics,
     sessions,
+    limits,
+    accounts: registry,
     answerCache,
     drain() {
       ready = false;
@@ -435,6 +457,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
       closed ??= (async () => {
         ready = false;
         source.stop();
+        registry.stop();
+        sourceClient?.destroy();
         unsubscribe();
         if (ownsSessions) sessions.close();
         await yoga.dispose();

@@ -74,7 +74,8 @@ export async function startDemo(options: StartDemoOptions = {}): Promise<Demo> {
         aws: {
           stsRegion: 'us-east-1',
           endpoint: sandbox.endpoint,
-          ...(sandboxSettings ? { sandbox: sandboxSettings } : {}),
+          // Sandbox mode: the rate limits mirror the sandbox's buckets.
+          sandbox: sandboxSettings ?? {},
         },
       },
       { file: '<demo>' },

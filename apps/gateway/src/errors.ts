@@ -28,6 +28,17 @@ export const GatewayErrorCode = {
   HOST_NOT_ALLOWED: 'HOST_NOT_ALLOWED',
   /** The request body is larger than `server.maxBodyBytes` (HTTP 413). */
   PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  /**
+   * The account is not a configured one, and the organization's accounts are not known yet
+   * (the first discovery has not succeeded): retryable.
+   */
+  ACCOUNTS_NOT_DISCOVERED: 'ACCOUNTS_NOT_DISCOVERED',
+  /** Log and metric code: listing the organization failed (the last good account list is kept). */
+  ORGANIZATION_DISCOVERY_FAILED: 'ORGANIZATION_DISCOVERY_FAILED',
+  /** `persistedOperations` is configured and the request named no known document id (HTTP 400). */
+  PERSISTED_QUERY_NOT_FOUND: 'PERSISTED_QUERY_NOT_FOUND',
+  /** `persistedOperations` is configured and the request sent its own document (HTTP 400). */
+  PERSISTED_QUERY_ONLY: 'PERSISTED_QUERY_ONLY',
 } as const;
 
 export type GatewayErrorCode = (typeof GatewayErrorCode)[keyof typeof GatewayErrorCode];

@@ -1,10 +1,30 @@
+export type {
+  AccountLease,
+  AccountRegistry,
+  DiscoveryOutcome,
+  RegistryStatus,
+} from './accounts/account-registry.js';
+export type { AccountSnapshot } from './accounts/account-snapshot.js';
+export type { AliasSource, DeriveAliasesOptions } from './accounts/derive-aliases.js';
+export { deriveAliases, slugAlias } from './accounts/derive-aliases.js';
+export type {
+  DiscoverOrganizationOptions,
+  OrganizationAccount,
+  OrganizationsSender,
+  OrganizationTree,
+  OrganizationUnit,
+} from './accounts/discover-organization.js';
+export { discoverOrganization } from './accounts/discover-organization.js';
+export type { DiscoveryTuning } from './accounts/organization-source.js';
 export type { Authenticate } from './auth/authenticate.js';
 export { createAuthenticator, hashApiKey } from './auth/authenticate.js';
 export type { ConfigIssue } from './config/config-error.js';
 export { ConfigError } from './config/config-error.js';
 export type {
   AccountConfig,
+  AccountPlacement,
   AccountSource,
+  AccountState,
   ApiKeyConfig,
   AuthConfig,
   AwsConfig,
@@ -12,6 +32,7 @@ export type {
   GatewayConfigInput,
   JwtConfig,
   LimitsConfig,
+  OrganizationConfig,
   ServerConfig,
 } from './config/config-schema.js';
 export { gatewayConfigSchema } from './config/config-schema.js';

@@ -103,6 +103,8 @@ async function main(): Promise<void> {
     msg: 'listening',
     url,
     accounts: config.accounts.length,
+    // Discovered accounts follow in the `organization discovered` line.
+    organization: config.organization !== undefined,
     graphiql: config.server.graphiql,
   });
   // One banner, for people: JSON output stays one object per line for collectors.

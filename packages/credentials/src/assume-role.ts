@@ -5,6 +5,8 @@ import {
   type STSClientConfig,
 } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
+import { meterStsClient } from './aws/rate-limits/meter-attempts.js';
+import type { AwsRateLimiter } from './aws/rate-limits/rate-limiter.js';
 import { awsErrorCode, awsRequestId, isRecoverableError } from './aws-error-codes.js';
 import { accountIdOf, CredentialsError, CredentialsErrorCode } from './errors.js';
 import {
@@ -75,6 +77,25 @@ export interface StsOptions {
    * @default false
    */
   allowShortSessions?: boolean;
+  /**
+   * Every AssumeRole attempt (the STS client's retries included) waits for a token of the STS
+   * bucket of the source principal in `stsRegion`, bounded by the source timeout, and a
+   * throttled one empties it. A session cache passes its own (`createSessionCache({ limits })`).
+   * @default none: AssumeRole is not rate limited
+   */
+  stsRateLimiter?: AwsRateLimiter;
+  /**
+   * Who calls AssumeRole, naming its STS bucket (e.g. the hub role ARN of chained roles).
+   * @default the access key id that signs the request, hashed
+   */
+  stsPrincipal?: string;
+  /**
+   * Share one STS client between every role given the same `clients` map and `key` (a session
+   * cache keys it by source principal and STS region): the roles of one source then share its
+   * client, retry quota and sockets, and memory does not grow by an SDK client per role.
+   * @default a client of this role's own
+   */
+  stsClientPool?: { clients: Map<string, unknown>; key: string };
 }
 
 export type AssumeRoleOptions = AssumeRoleParams &
@@ -209,15 +230,29 @@ export function createAssumeRoleSource(
     : options.durationSeconds;
   let client: STSClient | undefined;
 
+  const pool = options.stsClientPool;
   const stsClient = async (): Promise<STSClient> => {
+    if (!client && pool) client = pool.clients.get(pool.key) as STSClient | undefined;
     if (!client) {
       const credentials = options.sourceCredentials ?? (await defaultSourceCredentials());
+      const region = options.stsRegion ?? process.env.AWS_REGION ?? 'us-east-1';
       client = new STSClient({
         ...options.stsClientConfig,
-        region: options.stsRegion ?? process.env.AWS_REGION ?? 'us-east-1',
+        region,
         credentials,
         ...(options.stsEndpoint ? { endpoint: options.stsEndpoint } : {}),
       });
+      if (options.stsRateLimiter) {
+        meterStsClient(client, options.stsRateLimiter, { region, principal: options.stsPrincipal });
+      }
+      // Another role of the pool may have made one meanwhile (the source credentials are async).
+      const pooled = pool?.clients.get(pool.key) as STSClient | undefined;
+      if (pooled) {
+        client.destroy();
+        client = pooled;
+      } else {
+        pool?.clients.set(pool.key, client);
+      }
     }
     return client;
   };

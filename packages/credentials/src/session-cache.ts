@@ -11,6 +11,8 @@ import {
   validateAssumeRoleParams,
 } from './assume-role.js';
 import { byKey } from './aws/page.js';
+import { meterStsClient } from './aws/rate-limits/meter-attempts.js';
+import { type AwsRateLimiter, createAwsRateLimiter } from './aws/rate-limits/rate-limiter.js';
 import type {
   CredentialEvent,
   JitterRange,
@@ -25,6 +27,7 @@ import {
   createSession,
   type Session,
 } from './session.js';
+import { createSharedRequestHandler } from './shared-request-handler.js';
 
 /** A role to reach: AssumeRole parameters, optionally through a hub role (role chaining). */
 export interface RoleConfig extends AssumeRoleParams {
@@ -49,7 +52,8 @@ export type RefreshDefaults = Omit<
   'source' | 'roleArn' | 'isRecoverable' | 'onEvent'
 >;
 
-export interface SessionCacheOptions extends StsOptions {
+export interface SessionCacheOptions
+  extends Omit<StsOptions, 'stsRateLimiter' | 'stsPrincipal' | 'stsClientPool'> {
   /**
    * Most sessions shared; past it the least recently used one is retired (see `idleTtlMs`).
    * Size it above the number of roles you use in a cycle, or every cycle assumes them all again.
@@ -74,12 +78,28 @@ export interface SessionCacheOptions extends StsOptions {
   /** Merged into every SDK client a session makes (endpoint, forcePathStyle, maxAttempts, ...). */
   clientDefaults?: Record<string, unknown>;
   /**
+   * The HTTP handler every client of every session sends through (one keep-alive pool), unless
+   * `clientDefaults` or `clientConfig` name one; the cache closes it in `close()`. `false`: each
+   * client makes its own, as the SDK does (one handler and socket pool per account and region).
+   * @default createSharedRequestHandler() (512 sockets per host)
+   */
+  sharedRequestHandler?: boolean;
+  /**
    * Extra configuration per SDK client, spread over `clientDefaults`; called once per client
    * made, e.g. for a fresh retry strategy (and retry quota) per client.
    */
   clientConfig?: (ClientClass: ClientConstructor<object>, region: string) => ClientOverrides;
   /** Called once with each SDK client right after a session makes it: add middleware here. */
   onClient?: (client: object, info: ClientInfo) => void;
+  /**
+   * The rate limiter of STS: every AssumeRole attempt of one source principal (the default
+   * source credentials, a `sourceCredentials` provider, or the hub role of chained roles) waits
+   * for a token of that principal's bucket in its STS region, inside the refresh (single
+   * flight, bounded by `refresh.sourceTimeoutMs`), so a cold start over many roles is paced
+   * instead of throttled. Pass the process-wide limiter your `callAws` calls use; `false`: no
+   * limit. @default a limiter with AWS's STS quota (600 burst, 600 per second per principal)
+   */
+  limits?: AwsRateLimiter | false;
   /** Refresh settings for every session (windows, backoff, proactive refresh, clock). */
   refresh?: RefreshDefaults;
   /** Called with every credential event of every session. */
@@ -216,6 +236,13 @@ export function createSessionCache(options: SessionCacheOptions = {}): SessionCa
   const maxSessions = positive('maxSessions', options.maxSessions, 1000);
   const idleTtlMs = positive('idleTtlMs', options.idleTtlMs, 30 * 60_000);
   const probeRange = checkProbe(options.recoveryProbe);
+  const shared = options.sharedRequestHandler === false ? undefined : createSharedRequestHandler();
+  // One AssumeRole client per source principal and STS region, shared by all its roles.
+  const stsClients = new Map<string, unknown>();
+  const limiter =
+    options.limits === false
+      ? undefined
+      : (options.limits ?? createAwsRateLimiter({ now: options.refresh?.now }));
   const now = options.refresh?.now ?? Date.now;
   const random = options.refresh?.random ?? Math.random;
   const timers: Timers = options.refresh?.timers ?? {
@@ -306,9 +333,17 @@ export function createSessionCache(options: SessionCacheOptions = {}): SessionCa
       ...role,
       stsRegion: role.stsRegion ?? options.stsRegion,
       stsEndpoint: options.stsEndpoint,
-      stsClientConfig: options.stsClientConfig,
+      // One STS client per role: it shares the handler too, unless the caller chose one.
+      stsClientConfig: shared
+        ? { requestHandler: shared.handler, ...options.stsClientConfig }
+        : options.stsClientConfig,
       allowShortSessions: options.allowShortSessions,
       sourceCredentials,
+      ...(limiter ? { stsRateLimiter: limiter, stsPrincipal: sourceSession?.roleArn } : {}),
+      stsClientPool: {
+        clients: stsClients,
+        key: JSON.stringify([sourceId, role.stsRegion ?? options.stsRegion ?? null]),
+      },
       onEvent: (event) => {
         if (event.type === 'backoff') onBackoff(sourceId, credentials);
         if (event.type === 'refresh-succeeded') {
@@ -335,6 +370,7 @@ export function createSessionCache(options: SessionCacheOptions = {}): SessionCa
       key,
       credentials,
       clientDefaults: options.clientDefaults,
+      requestHandler: shared?.handler,
       clientConfig: options.clientConfig,
       onClient: options.onClient,
       stsRegion: role.stsRegion ?? options.stsRegion,
@@ -364,12 +400,15 @@ export function createSessionCache(options: SessionCacheOptions = {}): SessionCa
   const sourceIdentity = async (call: { abortSignal?: AbortSignal } = {}): Promise<CallerIdentity> => {
     const defaultChain = options.sourceCredentials === undefined;
     if (!sourceSts) {
+      const region = options.stsRegion ?? process.env.AWS_REGION ?? 'us-east-1';
       sourceSts = new STSClient({
+        ...(shared ? { requestHandler: shared.handler } : {}),
         ...options.stsClientConfig,
-        region: options.stsRegion ?? process.env.AWS_REGION ?? 'us-east-1',
+        region,
         credentials: options.sourceCredentials ?? (await defaultSourceCredentials()),
         ...(options.stsEndpoint ? { endpoint: options.stsEndpoint } : {}),
       });
+      if (limiter) meterStsClient(sourceSts, limiter, { region });
     }
     try {
       const out = await sourceSts.send(
@@ -412,9 +451,12 @@ export function createSessionCache(options: SessionCacheOptions = {}): SessionCa
     close() {
       clearInterval(purge);
       sourceSts?.destroy();
+      for (const client of stsClients.values()) (client as STSClient).destroy();
+      stsClients.clear();
       releaseGroups();
       cache.clear();
       listeners.clear();
+      shared?.destroy();
     },
   };
 }

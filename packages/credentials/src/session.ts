@@ -5,6 +5,7 @@ import type {
   InitializeMiddleware,
 } from '@smithy/types';
 import type { AssumedRoleProvider } from './assume-role.js';
+import { addAttemptMeter } from './aws/rate-limits/meter-attempts.js';
 import { isExpiredCredentialsError } from './aws-error-codes.js';
 import type { CredentialStatus } from './refreshing-credentials.js';
 
@@ -93,6 +94,13 @@ export interface CreateSessionOptions {
   /** Merged into every client's configuration (endpoint, forcePathStyle, maxAttempts, ...). */
   clientDefaults?: Record<string, unknown> | undefined;
   /**
+   * The HTTP handler every client of the session sends through, unless `clientDefaults` or
+   * `clientConfig` name one: a session cache shares one (see `createSharedRequestHandler`), so
+   * sockets and per-client handler memory do not multiply with accounts and regions.
+   * @default each client makes its own, as the SDK does
+   */
+  requestHandler?: object | undefined;
+  /**
    * Send a request rejected as expired once more after invalidating its key.
    * @default true
    */
@@ -173,6 +181,7 @@ export function createSession(options: CreateSessionOptions): Session {
     extra: ClientOverrides,
   ): C {
     const client = new ClientClass({
+      ...(options.requestHandler ? { requestHandler: options.requestHandler } : {}),
       ...options.clientDefaults,
       ...options.clientConfig?.(ClientClass, region),
       ...extra,
@@ -192,6 +201,8 @@ export function createSession(options: CreateSessionOptions): Session {
       priority: 'low',
       override: true,
     });
+    // Every attempt of a call `callAws` rate limits takes a token: SDK retries, the re-send above.
+    addAttemptMeter(client);
     byRegion.set(region, client);
     options.onClient?.(client, { session, ClientClass, region });
     return client;

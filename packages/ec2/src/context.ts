@@ -1,5 +1,10 @@
 import type { Session } from '@rolegraph/credentials';
-import type { AwsCallBudget, AwsCallContext, RequestAnswerCache } from '@rolegraph/credentials/aws';
+import type {
+  AwsCallBudget,
+  AwsCallContext,
+  AwsRateLimiter,
+  RequestAnswerCache,
+} from '@rolegraph/credentials/aws';
 import { toEc2Error } from './errors.js';
 
 /** What every loader of one `createEc2Loaders` call shares. */
@@ -10,13 +15,15 @@ export interface LoaderContext {
   budget?: AwsCallBudget | undefined;
   /** The request's view of the process-wide AWS-answer cache. */
   cache?: RequestAnswerCache | undefined;
+  /** The process-wide rate limiter every call (and retry) waits on. */
+  limits?: AwsRateLimiter | undefined;
   /** Ids per Describe call; more are split into several calls in the same batch. */
   maxBatchSize: number;
 }
 
 /** The `callAws` context of this request's EC2 calls in `region`. */
 export function callContext(
-  ctx: Pick<LoaderContext, 'session' | 'signal' | 'budget' | 'cache'>,
+  ctx: Pick<LoaderContext, 'session' | 'signal' | 'budget' | 'cache' | 'limits'>,
   region: string,
   extra: Partial<AwsCallContext> = {},
 ): AwsCallContext {
@@ -27,6 +34,7 @@ export function callContext(
     signal: ctx.signal,
     budget: ctx.budget,
     cache: ctx.cache,
+    limits: ctx.limits,
     toError: toEc2Error,
     ...extra,
   };

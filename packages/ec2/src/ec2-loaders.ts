@@ -1,5 +1,10 @@
 import type { Session } from '@rolegraph/credentials';
-import { type AwsCallBudget, canonicalJson, type RequestAnswerCache } from '@rolegraph/credentials/aws';
+import {
+  type AwsCallBudget,
+  type AwsRateLimiter,
+  canonicalJson,
+  type RequestAnswerCache,
+} from '@rolegraph/credentials/aws';
 import type DataLoader from 'dataloader';
 import type { LoaderContext } from './context.js';
 import { type ListInstancesArgs, listInstances } from './list-instances.js';
@@ -22,6 +27,14 @@ export interface Ec2LoadersOptions {
    * @default no cache
    */
   cache?: RequestAnswerCache;
+  /**
+   * The process-wide rate limiter (`createAwsRateLimiter`): every call, SDK retries included,
+   * waits for a token of its EC2 bucket (per account, region and action, with the smaller
+   * bucket of unfiltered Describe calls) instead of being sent to be throttled; the wait ends
+   * with `ABORTED` when `signal` fires. Chunks of a large id lookup go out as their bucket
+   * allows. @default no limit
+   */
+  limits?: AwsRateLimiter;
   /**
    * Most ids in one Describe call (1..1000); a batch with more is split into several calls.
    * @default 1000
@@ -53,7 +66,7 @@ export interface Ec2Loaders {
  * );
  */
 export function createEc2Loaders(options: Ec2LoadersOptions): Ec2Loaders {
-  const { session, signal, budget, cache } = options;
+  const { session, signal, budget, cache, limits } = options;
   if (typeof session !== 'object' || session === null || typeof session.client !== 'function') {
     throw new TypeError(`createEc2Loaders: session must be a Session, got ${String(session)}`);
   }
@@ -63,7 +76,7 @@ export function createEc2Loaders(options: Ec2LoadersOptions): Ec2Loaders {
       `createEc2Loaders: maxBatchSize must be an integer in 1..${MAX_IDS_PER_CALL}, got ${String(options.maxBatchSize)}`,
     );
   }
-  const ctx: LoaderContext = { session, signal, budget, cache, maxBatchSize };
+  const ctx: LoaderContext = { session, signal, budget, cache, limits, maxBatchSize };
   const loaders = createRegionalLoaders(ctx);
   // Per request, like the DataLoaders: one listing per distinct arguments, however often asked.
   const listings = new Map<string, Promise<Page<Instance>>>();

@@ -1,6 +1,6 @@
 import { DescribeRegionsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import type { Session } from '@rolegraph/credentials';
-import { callAws, toAwsCallError } from '@rolegraph/credentials/aws';
+import { type AwsRateLimiter, callAws, toAwsCallError } from '@rolegraph/credentials/aws';
 import { callContext } from './context.js';
 
 export interface RegionCacheOptions {
@@ -16,6 +16,8 @@ export interface RegionCacheOptions {
    * @default 'us-east-1'
    */
   region?: string;
+  /** The process-wide rate limiter `DescribeRegions` waits on. @default no limit */
+  limits?: AwsRateLimiter;
 }
 
 export interface RegionCache {
@@ -89,7 +91,7 @@ export function createRegionCache(options: RegionCacheOptions = {}): RegionCache
   const fetchRegions = async (session: Session, signal: AbortSignal): Promise<string[]> => {
     const input = { AllRegions: false };
     const output = await callAws(
-      callContext({ session, signal }, callRegion),
+      callContext({ session, signal, limits: options.limits }, callRegion),
       { operation: OPERATION, input },
       (s) =>
         session.client(EC2Client, callRegion).send(new DescribeRegionsCommand(input), { abortSignal: s }),

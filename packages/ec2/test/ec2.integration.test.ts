@@ -1,4 +1,5 @@
 import { CredentialsError } from '@rolegraph/credentials';
+import { createAwsRateLimiter } from '@rolegraph/credentials/aws';
 import { generateFixture } from '@rolegraph/sandbox';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -336,5 +337,53 @@ describe('EC2 errors against the sandbox', () => {
       Array(4).fill(AdapterErrorCode.ABORTED),
     );
     expect(ec2Calls()).toBeLessThanOrEqual(2);
+  });
+});
+
+describe('id chunks under the sandbox throttling: they wait for their bucket instead of going at once', () => {
+  // A small bucket, so one large lookup needs several refills; the limiter mirrors it exactly.
+  const spec = { burst: 4, refillPerSecond: 5 };
+  afterEach(() => {
+    env.sb.admin.setThrottling(false);
+  });
+  const unknownIds = Array.from({ length: 100 }, (_, i) => `i-${(0xf0000000 + i).toString(16)}`);
+
+  it('1500 ids (100 unknown) by the loader: 10 DescribeInstances, zero throttled with no retry allowed', async () => {
+    env.sb.admin.setThrottling({ ec2: spec, sts: false, s3: false });
+    env.sb.admin.reset();
+    const limits = createAwsRateLimiter({ limits: { ec2: { nonMutating: spec } } });
+    const ec2 = createEc2Loaders({ session: env.singleAttempt(), limits });
+    const unknown = unknownIds.map((id) => ({ region: 'us-east-1', id }));
+    // 50 unknown ids in each chunk of the batch (1000 + 500).
+    const wanted = [...unknown.slice(0, 50), ...keysOf(east.slice(0, 1400)), ...unknown.slice(50)];
+    const found = await ec2.instance.loadMany(wanted);
+    expect(found.filter((f) => f instanceof Error)).toEqual([]);
+    expect(found.filter((f) => f !== null)).toHaveLength(1400);
+    // 2 id-form chunks (1000 + 500) fail on the unknown ids, then 5 + 3 filter chunks of 200.
+    expect(ec2Calls({ operation: 'DescribeInstances' })).toBe(10);
+    expect(limits.stats()).toMatchObject({ throttled: 0 });
+    expect(limits.stats().waited).toBeGreaterThan(0);
+  });
+
+  it('listInstances by 1000 ids: 5 chunks of 200, paced, all answered; without the limiter the same lookup is throttled', async () => {
+    env.sb.admin.setThrottling({ ec2: spec, sts: false, s3: false });
+    env.sb.admin.reset();
+    const limits = createEc2Loaders({
+      session: env.singleAttempt(),
+      limits: createAwsRateLimiter({ limits: { ec2: { nonMutating: spec } } }),
+    });
+    const ids = east.slice(0, 1000).map((i) => i.id);
+    const page = await limits.listInstances({ region: 'us-east-1', filter: { ids }, first: 1000 });
+    expect(page.items).toHaveLength(1000);
+    expect(ec2Calls({ operation: 'DescribeInstances' })).toBe(5);
+
+    // The control: the same 5 calls at once against a bucket of 4 that barely refills.
+    env.sb.admin.setThrottling({ ec2: { burst: 4, refillPerSecond: 0.1 }, sts: false, s3: false });
+    const unlimited = createEc2Loaders({ session: env.singleAttempt() });
+    const failure = await unlimited
+      .listInstances({ region: 'us-east-1', filter: { ids }, first: 1000 })
+      .catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(Ec2Error);
+    expect((failure as Ec2Error).code).toBe(AdapterErrorCode.AWS_THROTTLED);
   });
 });

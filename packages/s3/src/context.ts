@@ -1,5 +1,10 @@
 import type { Session } from '@rolegraph/credentials';
-import type { AwsCallBudget, AwsCallContext, RequestAnswerCache } from '@rolegraph/credentials/aws';
+import type {
+  AwsCallBudget,
+  AwsCallContext,
+  AwsRateLimiter,
+  RequestAnswerCache,
+} from '@rolegraph/credentials/aws';
 import type { LimitFunction } from 'p-limit';
 import { S3Error } from './errors.js';
 
@@ -11,6 +16,8 @@ export interface LoaderContext {
   budget?: AwsCallBudget | undefined;
   /** The request's view of the process-wide AWS-answer cache. */
   cache?: RequestAnswerCache | undefined;
+  /** The process-wide rate limiter every call (and retry) waits on. */
+  limits?: AwsRateLimiter | undefined;
   /** Caps how many per-bucket calls of this request are in flight at once. */
   limit: LimitFunction;
   /** Where account-level calls (ListBuckets) and region lookups are sent. */
@@ -34,6 +41,7 @@ export function callContext(
     signal: ctx.signal,
     budget: ctx.budget,
     cache: ctx.cache,
+    limits: ctx.limits,
     about: bucket === undefined ? undefined : `for bucket ${bucket}`,
     toError: (message, options) => new S3Error(message, { ...options, bucket }),
     ...extra,

@@ -1,5 +1,10 @@
 import type { Session } from '@rolegraph/credentials';
-import { type AwsCallBudget, canonicalJson, type RequestAnswerCache } from '@rolegraph/credentials/aws';
+import {
+  type AwsCallBudget,
+  type AwsRateLimiter,
+  canonicalJson,
+  type RequestAnswerCache,
+} from '@rolegraph/credentials/aws';
 import type DataLoader from 'dataloader';
 import pLimit from 'p-limit';
 import { type BucketLoaders, createBucketLoaders } from './bucket-loaders.js';
@@ -25,6 +30,12 @@ export interface S3LoadersOptions {
    * @default no cache
    */
   cache?: RequestAnswerCache;
+  /**
+   * The process-wide rate limiter (`createAwsRateLimiter`). AWS meters S3 per bucket prefix at
+   * rates far above what these loaders send, so it meters S3 only when configured to
+   * (`limits: { burst, refillPerSecond }`). @default no limit
+   */
+  limits?: AwsRateLimiter;
   /**
    * Most per-bucket calls (region, tags, encryption, ..., listObjects) of this request in
    * flight at once. S3 has no batch API, so this is what keeps a wide query from a burst.
@@ -81,7 +92,7 @@ export const DEFAULT_CONCURRENCY = 16;
  * const tags = await s3.tags.loadMany(items.map((b) => b.name)); // 1 call per bucket, ≤ 8 at once
  */
 export function createS3Loaders(options: S3LoadersOptions): S3Loaders {
-  const { session, signal, budget, cache } = options;
+  const { session, signal, budget, cache, limits } = options;
   if (typeof session !== 'object' || session === null || typeof session.client !== 'function') {
     throw new TypeError(`createS3Loaders: session must be a Session, got ${String(session)}`);
   }
@@ -95,7 +106,15 @@ export function createS3Loaders(options: S3LoadersOptions): S3Loaders {
   if (typeof defaultRegion !== 'string' || defaultRegion.length === 0) {
     throw new TypeError(`createS3Loaders: defaultRegion must be a region name, got ${String(defaultRegion)}`);
   }
-  const ctx: LoaderContext = { session, signal, budget, cache, limit: pLimit(concurrency), defaultRegion };
+  const ctx: LoaderContext = {
+    session,
+    signal,
+    budget,
+    cache,
+    limits,
+    limit: pLimit(concurrency),
+    defaultRegion,
+  };
   const region = createBucketRegionLoader(ctx);
   return {
     listBuckets: once((args?: ListBucketsArgs) => listBuckets(ctx, region, args)),

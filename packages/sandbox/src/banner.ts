@@ -29,6 +29,11 @@ Use it from this shell (each command names the sandbox; the dead proxy stops any
   export AWS_ENDPOINT_URL=${sb.endpoint} HTTPS_PROXY=${DEAD_PROXY} HTTP_PROXY=${DEAD_PROXY} NO_PROXY=${noProxy}
   ${cli} sts get-caller-identity    # ${central?.arn ?? ''}
 ${
+  sb.fixture.organization
+    ? `  ${cli} organizations list-accounts --query 'Accounts[].[Id,Name,Status]' --output text
+`
+    : ''
+}${
   reader
     ? `  # become ${reader.alias}'s reader role for the next commands:
   eval "$(${cli} sts assume-role --role-arn ${reader.arn} --role-session-name me --output text --query 'Credentials.[AccessKeyId,SecretAccessKey,SessionToken]' | awk '{ printf "export AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s AWS_SESSION_TOKEN=%s", $1, $2, $3 }')"

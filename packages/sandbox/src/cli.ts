@@ -5,7 +5,7 @@ import type { FaultRule, LatencyOptions } from './knobs/knobs.js';
 import type { ServiceName } from './server/aws-error.js';
 import { startSandbox } from './start-sandbox.js';
 
-const usage = `rolegraph-sandbox: a local multi-account AWS (STS, EC2, S3)
+const usage = `rolegraph-sandbox: a local multi-account AWS (STS, EC2, S3, Organizations)
 
 Options:
   --port <n>                 port to listen on (default 4566; 0 picks a free one)
@@ -13,12 +13,14 @@ Options:
   --fixture <path|demo>      YAML/JSON fixture file, or the built-in demo (default demo)
   --latency <svc=ms[:jitter]>  injected latency, repeatable (e.g. ec2=50:20)
   --fault <svc[:op]=kind>    forced fault, repeatable; kind: throttle|internal|unavailable|reset
-  --throttling               AWS-like token buckets (EC2/STS 100 burst, 20/s)
+  --throttling               AWS-like token buckets (EC2 100 burst + 20/s, unfiltered Describe* 50 + 10/s;
+                             STS 100 + 20/s; Organizations 20 + 10/s per caller account)
+  --org-empty-pages          Organizations list calls first answer an empty page with a NextToken
   --allow-short-sessions     test-only: AssumeRole DurationSeconds down to 1
   --admin-token <token>      require 'authorization: Bearer <token>' on /_sandbox/* (and accept any Host)
   --help`;
 
-const services = new Set(['sts', 'ec2', 's3']);
+const services = new Set(['sts', 'ec2', 's3', 'organizations']);
 
 function fail(message: string): never {
   console.error(`rolegraph-sandbox: ${message}\n\n${usage}`);
@@ -34,6 +36,7 @@ async function main(): Promise<void> {
       latency: { type: 'string', multiple: true, default: [] },
       fault: { type: 'string', multiple: true, default: [] },
       throttling: { type: 'boolean', default: false },
+      'org-empty-pages': { type: 'boolean', default: false },
       'allow-short-sessions': { type: 'boolean', default: false },
       'admin-token': { type: 'string' },
       help: { type: 'boolean', default: false },
@@ -45,7 +48,7 @@ async function main(): Promise<void> {
   }
   const latency: LatencyOptions = {};
   for (const spec of values.latency) {
-    const m = /^(sts|ec2|s3)=(\d+)(?::(\d+))?$/.exec(spec);
+    const m = /^(sts|ec2|s3|organizations)=(\d+)(?::(\d+))?$/.exec(spec);
     if (!m) fail(`bad --latency ${spec}`);
     latency[m[1] as ServiceName] = { fixedMs: Number(m[2]), jitterMs: Number(m[3] ?? 0) };
   }
@@ -70,6 +73,7 @@ async function main(): Promise<void> {
     latency,
     faults,
     throttling: values.throttling,
+    organizations: { emptyPages: values['org-empty-pages'] },
     allowShortSessions: values['allow-short-sessions'],
     ...(values['admin-token'] ? { adminToken: values['admin-token'] } : {}),
   });

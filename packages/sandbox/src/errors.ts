@@ -6,6 +6,16 @@ export const SandboxErrorCode = {
   FixtureUnreadable: 'FIXTURE_UNREADABLE',
   UnknownPrincipal: 'UNKNOWN_PRINCIPAL',
   ListenFailed: 'LISTEN_FAILED',
+  /** An admin mutation named an account the sandbox does not have. */
+  UnknownAccount: 'UNKNOWN_ACCOUNT',
+  /** `addAccount` with the id of an account the sandbox already has. */
+  AccountExists: 'ACCOUNT_EXISTS',
+  /** An admin mutation named a root or OU the organization does not have. */
+  UnknownParent: 'UNKNOWN_PARENT',
+  /** An organization mutation on a fixture without `organization`. */
+  NoOrganization: 'NO_ORGANIZATION',
+  /** The management account cannot leave its organization (as on AWS). */
+  ManagementAccount: 'MANAGEMENT_ACCOUNT',
 } as const;
 
 export type SandboxErrorCode = (typeof SandboxErrorCode)[keyof typeof SandboxErrorCode];

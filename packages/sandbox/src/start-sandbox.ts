@@ -1,5 +1,6 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createAccountAdmin } from './admin/account-admin.js';
 import { createAdminRoutes } from './admin/admin-routes.js';
 import { CallCounters } from './admin/call-counters.js';
 import { createSandboxAdmin, type SandboxAdmin } from './admin/sandbox-admin.js';
@@ -7,10 +8,17 @@ import { SandboxError, SandboxErrorCode } from './errors.js';
 import { demoFixture } from './fixture/demo-fixture.js';
 import type { FixtureInput, SandboxFixture } from './fixture/fixture-schema.js';
 import { loadFixture } from './fixture/load-fixture.js';
-import { type FaultRule, Knobs, type LatencyOptions, type ThrottlingOptions } from './knobs/knobs.js';
+import {
+  type FaultRule,
+  Knobs,
+  type LatencyOptions,
+  type OrganizationsKnob,
+  type ThrottlingOptions,
+} from './knobs/knobs.js';
 import { IdentityStore } from './server/identity-store.js';
 import { createRequestHandler } from './server/request-handler.js';
 import { createEc2Service } from './services/ec2.js';
+import { createOrganizationsService } from './services/organizations.js';
 import { createS3Service } from './services/s3.js';
 import { createStsService } from './services/sts.js';
 
@@ -42,6 +50,8 @@ export interface SandboxOptions {
   latency?: LatencyOptions;
   throttling?: ThrottlingOptions;
   faults?: FaultRule[];
+  /** Organizations knobs, e.g. `{ emptyPages: true }`. @default { emptyPages: false } */
+  organizations?: OrganizationsKnob;
   /** Larger request bodies are answered with an AWS-shaped error. @default 1048576 */
   maxBodyBytes?: number;
   /**
@@ -115,10 +125,29 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   if (options.latency) knobs.setLatency(options.latency);
   knobs.setThrottling(options.throttling);
   knobs.setFaults(options.faults ?? []);
+  if (options.organizations) knobs.setOrganizations(options.organizations);
   const counters = new CallCounters();
   const identities = new IdentityStore(fixture);
-  const isAccountEnabled = (id: string) => !knobs.disabledAccounts.has(id);
+  // Assigned below: STS needs it, and the account admin needs STS.
+  let accountUsable: (id: string) => boolean = () => true;
+  const isAccountEnabled = (id: string) => !knobs.disabledAccounts.has(id) && accountUsable(id);
+  const sts = createStsService({
+    fixture,
+    identities,
+    allowShortSessions: options.allowShortSessions ?? false,
+    maxSessionSeconds: options.maxSessionSeconds,
+    isAccountEnabled,
+  });
+  const ec2 = createEc2Service(fixture);
+  const s3 = createS3Service(fixture);
+  const organizations = createOrganizationsService({
+    fixture,
+    emptyPages: () => knobs.organizationsEmptyPages,
+  });
+  const accounts = createAccountAdmin({ fixture, identities, sts, ec2, s3, organizations, now });
+  accountUsable = (id) => accounts.isUsable(id);
   const admin = createSandboxAdmin({
+    accounts,
     counters,
     knobs,
     now,
@@ -127,15 +156,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   });
   const handler = createRequestHandler({
     identities,
-    sts: createStsService({
-      fixture,
-      identities,
-      allowShortSessions: options.allowShortSessions ?? false,
-      maxSessionSeconds: options.maxSessionSeconds,
-      isAccountEnabled,
-    }),
-    ec2: createEc2Service(fixture),
-    s3: createS3Service(fixture),
+    sts,
+    ec2,
+    s3,
+    organizations,
     knobs,
     counters,
     now,
@@ -171,9 +195,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     server.listen(options.port ?? 0, host, options.backlog ?? 4096, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
-  const users = new Map(fixture.accounts.flatMap((a) => a.users.map((u) => [u.name, u] as const)));
+  // Looked up live: accounts added at run time bring their users.
   const principal = (name: string): SandboxCredentials => {
-    const user = users.get(name);
+    const user = fixture.accounts.flatMap((a) => a.users).find((u) => u.name === name);
     if (!user) throw new SandboxError(SandboxErrorCode.UnknownPrincipal, `no fixture user named ${name}`);
     return { accessKeyId: user.accessKeyId, secretAccessKey: user.secretAccessKey };
   };

@@ -100,6 +100,8 @@ describe('the banner', () => {
       dirs.push(env.HOME);
       const pasted = await run('bash', ['-c', script], { env, timeout: 240_000 });
       expect(pasted.stdout).toContain('arn:aws:iam::000000000000:user/rolegraph-central');
+      // Before the eval, as the management account's user: the demo organization.
+      expect(pasted.stdout).toMatch(/^111111111111\s+prod\s+ACTIVE$/m);
       // After the eval: prod's reader sees prod's instances and buckets.
       expect(pasted.stdout).toMatch(/^i-[0-9a-f]{17}\s+\S+\s+(running|stopped)/m);
       expect(pasted.stdout).toContain('prod-');

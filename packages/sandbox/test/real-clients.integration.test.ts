@@ -1,5 +1,7 @@
 import { execFile, execFileSync } from 'node:child_process';
+import { type Account, OrganizationsClient, paginateListAccounts } from '@aws-sdk/client-organizations';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEAD_PROXY } from '../src/banner.js';
 import { demoFixture, type Sandbox, startSandbox } from '../src/index.js';
 import { account, readerArn } from './helpers.js';
 
@@ -154,6 +156,80 @@ describe('aws CLI', () => {
       }
     },
     // Each CLI or Python run is capped at 60 s; the whole test gets room for several under load.
+    REAL_CLIENT_TIMEOUT_MS,
+  );
+});
+
+describe('aws CLI: organizations', () => {
+  it.skipIf(!onCi && !hasAws)(
+    'list-accounts under a dead proxy lists the accounts the SDK lists, across empty pages and page size 1',
+    async () => {
+      expect(hasAws, 'aws CLI must be installed on CI').toBe(true);
+      const sdk: Account[] = [];
+      const client = new OrganizationsClient({
+        endpoint: sb.endpoint,
+        region: 'us-east-1',
+        credentials: sb.credentials,
+      });
+      for await (const page of paginateListAccounts({ client }, {})) sdk.push(...(page.Accounts ?? []));
+      expect(sdk.length).toBe(sb.fixture.accounts.length);
+      const cli = (extra: string[]) =>
+        run(
+          awsBin ?? 'aws',
+          [
+            'organizations',
+            'list-accounts',
+            '--endpoint-url',
+            sb.endpoint,
+            '--region',
+            'us-east-1',
+            '--output',
+            'json',
+            ...extra,
+          ],
+          {
+            AWS_PAGER: '',
+            AWS_ACCESS_KEY_ID: sb.credentials.accessKeyId,
+            AWS_SECRET_ACCESS_KEY: sb.credentials.secretAccessKey,
+            AWS_CONFIG_FILE: '/dev/null',
+            AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+            // Anything not sent to the sandbox dies at this proxy instead of reaching AWS.
+            HTTPS_PROXY: DEAD_PROXY,
+            HTTP_PROXY: DEAD_PROXY,
+            NO_PROXY: '127.0.0.1',
+          },
+        );
+      // awscli 2.9's model predates `State`: it prints the legacy Status.
+      const expected = sdk.map((a) => ({
+        Id: a.Id,
+        Name: a.Name,
+        Email: a.Email,
+        Status: a.Status,
+        Arn: a.Arn,
+      }));
+      const plain = await cli([]);
+      expect(plain.code, plain.stderr).toBe(0);
+      const shape = (out: string) =>
+        (JSON.parse(out) as { Accounts: Record<string, unknown>[] }).Accounts.map((a) => ({
+          Id: a.Id,
+          Name: a.Name,
+          Email: a.Email,
+          Status: a.Status,
+          Arn: a.Arn,
+        }));
+      expect(shape(plain.stdout)).toEqual(expected);
+      sb.admin.setOrganizations({ emptyPages: true });
+      sb.admin.reset();
+      try {
+        const paged = await cli(['--page-size', '1']);
+        expect(paged.code, paged.stderr).toBe(0);
+        expect(shape(paged.stdout)).toEqual(expected);
+        // One empty page, then one page per account.
+        expect(sb.admin.calls({ service: 'organizations', operation: 'ListAccounts' })).toBe(1 + sdk.length);
+      } finally {
+        sb.admin.setOrganizations({ emptyPages: false });
+      }
+    },
     REAL_CLIENT_TIMEOUT_MS,
   );
 });

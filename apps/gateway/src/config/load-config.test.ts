@@ -27,7 +27,7 @@ describe('parseConfig', () => {
       port: 4000,
       graphiql: false,
       cors: false,
-      maxConcurrentAccounts: 8,
+      maxConcurrentAccounts: 256,
     });
     expect(config.limits.maxDepth).toBe(10);
   });
@@ -182,5 +182,49 @@ describe('accounts from AWS CLI profiles', () => {
       'profiles.ghost',
     ]);
     expect(error.message).not.toContain('secret');
+  });
+});
+
+describe('parseConfig: organization', () => {
+  const org = { memberRoleArn: 'arn:aws:iam::{accountId}:role/RolegraphReader', regions: ['us-east-1'] };
+
+  it('an organization alone is enough; defaults: whole organization, ACTIVE only, every 300 s', async () => {
+    const config = await parseConfig({ organization: org });
+    expect(config.accounts).toEqual([]);
+    expect(config.organization).toEqual({
+      ...org,
+      include: [],
+      exclude: [],
+      skipAccounts: [],
+      states: ['ACTIVE'],
+      aliases: {},
+      rediscoverSeconds: 300,
+    });
+    const enabled = await parseConfig({ organization: { ...org, regions: 'enabled', rediscoverSeconds: 0 } });
+    expect(enabled.organization?.regions).toBe('enabled');
+  });
+
+  it('API keys may name OUs and accounts known only after discovery', async () => {
+    const config = await parseConfig({
+      accounts: [reader],
+      organization: org,
+      auth: {
+        apiKeys: [
+          {
+            name: 'team',
+            sha256: 'a'.repeat(64),
+            accounts: [
+              'prod',
+              'ou-ab12-11111111',
+              'r-ab12',
+              'ou:Workloads/Prod',
+              'payments-eu',
+              '666666666666',
+            ],
+          },
+        ],
+      },
+    });
+    expect(config.auth?.apiKeys[0]?.accounts).toHaveLength(6);
   });
 });

@@ -2,14 +2,19 @@ import { access, readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { accountIdOf } from '@rolegraph/credentials';
+import { parse as parseGraphQL } from 'graphql';
 import { importSPKI } from 'jose';
 import { parse as parseYaml } from 'yaml';
+import { isUnitEntry } from '../accounts/allow-list.js';
 import { ConfigError, formatPath } from './config-error.js';
 import {
   type AccountConfig,
+  aliasSchema,
   type GatewayConfig,
   type GatewayConfigInput,
   gatewayConfigSchema,
+  type PersistedOperationsConfig,
+  persistedOperationsSchema,
 } from './config-schema.js';
 import { type LoadProfilesOptions, loadProfileAccounts } from './load-profiles.js';
 
@@ -41,7 +46,7 @@ export async function parseConfig(input: unknown, options: ParseConfigOptions = 
       parsed.error.issues.map((issue) => ({ path: formatPath(issue.path), message: issue.message })),
     );
   }
-  const { accounts: fileAccounts, profiles, ...rest } = parsed.data;
+  const { accounts: fileAccounts, profiles, persistedOperations: persisted, ...rest } = parsed.data;
   const accounts: AccountConfig[] = fileAccounts.map((a) => ({
     ...a,
     accountId: a.accountId ?? accountIdOf(a.roleArn) ?? '',
@@ -103,6 +108,24 @@ export async function parseConfig(input: unknown, options: ParseConfigOptions = 
       ]);
     }
   }
+  const organization = rest.organization;
+  if (organization) {
+    // Static and profile accounts win over discovered ones: an override must not contradict them.
+    for (const [id, alias] of Object.entries(organization.aliases)) {
+      const same = accounts.find((a) => a.accountId === id);
+      const other = accounts.find((a) => a.alias === alias && a.accountId !== id);
+      if (same || other) {
+        throw new ConfigError(file, [
+          {
+            path: `organization.aliases.${id}`,
+            message: same
+              ? `account ${id} is configured as ${same.alias} (accounts or profiles win); set its alias there`
+              : `alias ${alias} is already the alias of configured account ${other?.accountId}`,
+          },
+        ]);
+      }
+    }
+  }
   const publicKey = rest.auth?.jwt?.publicKey;
   if (publicKey !== undefined) {
     // Refused at start rather than at the first request, where every token would just fail.
@@ -125,15 +148,97 @@ export async function parseConfig(input: unknown, options: ParseConfigOptions = 
     const known = new Set(accounts.flatMap((a) => [a.alias, a.accountId]));
     rest.auth.apiKeys.forEach((key, i) => {
       key.accounts.forEach((name, j) => {
-        if (name !== '*' && !known.has(name)) {
+        const path = `auth.apiKeys[${i}].accounts[${j}]`;
+        if (name === '*' || known.has(name)) return;
+        if (isUnitEntry(name)) {
+          if (organization) return;
           throw new ConfigError(file, [
-            { path: `auth.apiKeys[${i}].accounts[${j}]`, message: `${name} is not a configured account` },
+            { path, message: `${name} names an organizational unit, but no organization is configured` },
           ]);
         }
+        // Discovered accounts are known only at run time (an entry matching none is warned about then).
+        if (organization && (/^\d{12}$/.test(name) || aliasSchema.safeParse(name).success)) return;
+        throw new ConfigError(file, [
+          {
+            path,
+            message: organization
+              ? `${name} is neither an account alias or id, an OU id nor ou:<OU path>`
+              : `${name} is not a configured account`,
+          },
+        ]);
       });
     });
   }
-  return { ...rest, accounts };
+  const persistedOperations = persisted ? await loadPersistedOperations(persisted, file) : undefined;
+  return { ...rest, accounts, ...(persistedOperations ? { persistedOperations } : {}) };
+}
+
+/** Reads the persisted documents (file or inline) and refuses any that is not GraphQL, at start. */
+async function loadPersistedOperations(
+  persisted: {
+    file?: string | undefined;
+    documents?: Record<string, string> | undefined;
+    allowArbitraryOperations: boolean;
+  },
+  file: string,
+): Promise<PersistedOperationsConfig> {
+  const where = persisted.file !== undefined ? 'persistedOperations.file' : 'persistedOperations.documents';
+  let documents: Record<string, string>;
+  if (persisted.file !== undefined) {
+    let text: string;
+    try {
+      text = await readFile(persisted.file, 'utf8');
+    } catch (error) {
+      throw new ConfigError(
+        file,
+        [
+          {
+            path: where,
+            message: `${persisted.file} cannot be read (${(error as NodeJS.ErrnoException).code})`,
+          },
+        ],
+        { cause: error },
+      );
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch (error) {
+      throw new ConfigError(file, [{ path: where, message: `${persisted.file} is not JSON` }], {
+        cause: error,
+      });
+    }
+    const checked = persistedOperationsSchema.safeParse({ documents: json });
+    if (!checked.success) {
+      throw new ConfigError(
+        file,
+        checked.error.issues.map((issue) => ({
+          path: `${where} (${persisted.file}) ${formatPath(issue.path.slice(1))}`.trim(),
+          message: issue.message,
+        })),
+      );
+    }
+    documents = checked.data.documents ?? {};
+  } else {
+    documents = persisted.documents ?? {};
+  }
+  for (const [id, document] of Object.entries(documents)) {
+    try {
+      parseGraphQL(document, { noLocation: true });
+    } catch (error) {
+      throw new ConfigError(
+        file,
+        [{ path: `${where} ${id}`, message: `is not a GraphQL document (${(error as Error).message})` }],
+        { cause: error },
+      );
+    }
+  }
+  if (Object.keys(documents).length === 0 && !persisted.allowArbitraryOperations) {
+    throw new ConfigError(file, [
+      { path: where, message: 'holds no document: every operation would be refused' },
+    ]);
+  }
+  return { documents, allowArbitraryOperations: persisted.allowArbitraryOperations };
 }
 
 /**

@@ -1,4 +1,4 @@
-import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 /** Every metric the gateway exports on `/metrics`; one registry per gateway. */
 export interface GatewayMetrics {
@@ -13,6 +13,10 @@ export interface GatewayMetrics {
   stsCalls: Counter<'operation' | 'outcome'>;
   refreshes: Counter<'reason' | 'outcome'>;
   servedStale: Counter;
+  /** Discoveries of the organization, by outcome (ok, error). */
+  accountDiscoveries: Counter<'outcome'>;
+  /** Accounts of the current snapshot, by source (static: `accounts` and `profiles`; organization). */
+  accounts: Gauge<'source'>;
   awsAnswers: Counter<'source'>;
   answerStoreErrors: Counter<'action'>;
 }
@@ -87,6 +91,17 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Gatew
       'credentials_served_stale_total',
       'Requests served with cached credentials while STS was failing.',
     ),
+    accountDiscoveries: counter(
+      'account_discoveries_total',
+      'Discoveries of the AWS organization by outcome (ok, error); a failed one keeps the last good accounts.',
+      ['outcome'],
+    ),
+    accounts: new Gauge<'source'>({
+      name: 'rolegraph_gateway_accounts',
+      help: 'Accounts the gateway serves, by source (static: accounts and profiles; organization).',
+      labelNames: ['source'],
+      registers,
+    }),
     awsAnswers: counter(
       'aws_answers_total',
       'AWS answers used by requests, by source: cache (stored answer), shared (an identical call in flight), aws (sent).',

@@ -341,7 +341,8 @@ export function estimateCost(
  */
 export function useFanOutCost(options: {
   limits: LimitsConfig;
-  maxRegions: number;
+  /** The most regions of any account the request can reach (its snapshot's). */
+  maxRegions: (context: GatewayContext) => number;
   allowedAccounts: (context: GatewayContext) => number;
 }): Plugin<GatewayContext> {
   const { limits } = options;
@@ -349,7 +350,7 @@ export function useFanOutCost(options: {
     onExecute({ args, setResultAndStopExecution }) {
       const estimate = estimateQuery(args.document, args.operationName, {
         allowedAccounts: options.allowedAccounts(args.contextValue),
-        maxRegions: options.maxRegions,
+        maxRegions: options.maxRegions(args.contextValue),
         defaultPageSize: limits.defaultPageSize,
         maxPageSize: limits.maxPageSize,
         maxIds: limits.maxIds,

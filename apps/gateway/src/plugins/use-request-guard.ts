@@ -46,6 +46,56 @@ async function readLimited(request: Request, max: number): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+const badRequest = (message: string, status = 400) =>
+  new GraphQLError(message, { extensions: { code: 'BAD_REQUEST', http: { status } } });
+
+/** A JSON-encoded field of a form body (`variables`, `extensions`), as yoga reads it. */
+function jsonField(form: URLSearchParams, name: string): unknown {
+  const value = form.get(name);
+  if (value === null || value === '') return undefined;
+  try {
+    return JSON.parse(value);
+  } catch {
+    throw badRequest(`The form field ${name} is not JSON.`);
+  }
+}
+
+/**
+ * The GraphQL params of a POST body, read at most `max` bytes: JSON (`application/json`,
+ * `application/graphql-response+json`, ...), `application/graphql` (the body is the query) or
+ * `application/x-www-form-urlencoded`. Multipart (file uploads: the schema takes no files) and
+ * any other type are refused with 415.
+ */
+async function parseLimited(request: Request, max: number): Promise<Record<string, unknown>> {
+  const type = (request.headers.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+  if (type.startsWith('multipart/')) {
+    throw badRequest('Multipart requests (file uploads) are not accepted.', 415);
+  }
+  const json = type === 'application/json' || type.endsWith('+json');
+  if (!json && type !== 'application/graphql' && type !== 'application/x-www-form-urlencoded') {
+    throw badRequest(`Content type ${JSON.stringify(type)} is not accepted: send application/json.`, 415);
+  }
+  const text = await readLimited(request, max);
+  if (type === 'application/graphql') return { query: text };
+  if (type === 'application/x-www-form-urlencoded') {
+    const form = new URLSearchParams(text);
+    return {
+      query: form.get('query') ?? undefined,
+      operationName: form.get('operationName') ?? undefined,
+      variables: jsonField(form, 'variables'),
+      extensions: jsonField(form, 'extensions'),
+    };
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw badRequest('POST body sent invalid JSON.');
+  }
+  if (body === null || typeof body !== 'object') throw badRequest('POST body is expected to be an object');
+  return body as Record<string, unknown>;
+}
+
 export interface RequestGuardOptions {
   /** Accepted Host names (`name` or `name:port`); empty: any. */
   allowedHosts: readonly string[];
@@ -60,7 +110,7 @@ export interface RequestGuardOptions {
  * What is checked before a request is parsed: its Host (DNS rebinding), its declared size
  * (`PAYLOAD_TOO_LARGE`, 413, without reading it) and its caller (`UNAUTHENTICATED`, 401, before
  * parsing or validation, so an unauthenticated caller learns nothing about the schema). Bodies
- * without a Content-Length are read only up to `maxBodyBytes`.
+ * without a Content-Length are read only up to `maxBodyBytes`, whatever their content type.
  *
  * @example
  * useRequestGuard({ allowedHosts: LOOPBACK_HOSTS, maxBodyBytes: 1_048_576, authenticate, graphqlEndpoint: '/graphql', graphiql: false });
@@ -99,25 +149,15 @@ export function useRequestGuard(options: RequestGuardOptions): Plugin {
         endResponse(refusal(401, typed.code, typed.message, fetchAPI.Response));
       }
     },
+    onResponse({ response }) {
+      // A body refused half-read leaves the rest of it on the socket: close it rather than let
+      // the client's next request on that connection wait behind the unread bytes.
+      if (response.status === 413 || response.status === 415) response.headers.set('connection', 'close');
+    },
     onRequestParse({ request, setRequestParser }) {
-      if (request.method !== 'POST' || !(request.headers.get('content-type') ?? '').includes('json')) return;
-      setRequestParser(async (req) => {
-        const text = await readLimited(req, maxBodyBytes);
-        let body: unknown;
-        try {
-          body = JSON.parse(text);
-        } catch {
-          throw new GraphQLError('POST body sent invalid JSON.', {
-            extensions: { code: 'BAD_REQUEST', http: { status: 400 } },
-          });
-        }
-        if (body === null || typeof body !== 'object') {
-          throw new GraphQLError('POST body is expected to be an object', {
-            extensions: { code: 'BAD_REQUEST', http: { status: 400 } },
-          });
-        }
-        return body as Record<string, unknown>;
-      });
+      if (request.method !== 'POST') return;
+      // Every body yoga would parse is read through the limit, whatever its content type.
+      setRequestParser(async (req) => parseLimited(req, maxBodyBytes));
     },
   };
 }

@@ -4,9 +4,11 @@ import type { Authenticate } from '../auth/authenticate.js';
 import type { AccountConfig } from '../config/config-schema.js';
 import { GatewayError, redact } from '../errors.js';
 import type { AccountActivity } from '../observability/account-activity.js';
+import type { Caller } from '../schema/context.js';
 
 export interface StatusPageOptions {
-  accounts: readonly AccountConfig[];
+  /** The accounts this caller may see, as of now. */
+  accounts: (caller: Caller) => readonly AccountConfig[];
   /** The account's cached session, without creating one or counting as a use. */
   peek: (account: AccountConfig) => Session | undefined;
   activity: AccountActivity;
@@ -109,14 +111,7 @@ export function useStatusPage(options: StatusPageOptions): Plugin {
       if (url.pathname !== path || request.method !== 'GET') return;
       return options.authenticate(request).then(
         (caller) => {
-          const accounts =
-            caller.accounts === '*'
-              ? options.accounts
-              : options.accounts.filter(
-                  (a) =>
-                    caller.accounts !== '*' &&
-                    (caller.accounts.has(a.alias) || caller.accounts.has(a.accountId)),
-                );
+          const accounts = options.accounts(caller);
           endResponse(
             new fetchAPI.Response(renderStatusPage(accounts, options), {
               status: 200,

@@ -168,11 +168,19 @@ export const resolvers: Resolvers = {
     alias: (scope) => scope.config.alias,
     accountId: (scope) => scope.config.accountId,
     regions: (scope) => scope.config.regions,
+    name: (scope) => scope.config.organization?.name ?? null,
+    state: (scope) => scope.config.organization?.state ?? null,
+    organizationalUnit: (scope) => scope.config.organization ?? null,
     status: (scope) => scope,
     instances: (scope, args, context) => listInstances(scope, args, context),
     instance: (scope, args) => findInstance(scope, args),
     buckets: (scope, args, context) => listBuckets(scope, args, context),
     bucket: (scope, args) => findBucket(scope, args.name),
+  },
+  OrganizationalUnit: {
+    id: (placement) => placement.parentId,
+    path: (placement) => [...placement.ouPath],
+    ancestorIds: (placement) => [...placement.ancestorIds],
   },
   AccountStatus: {
     callerIdentity: (scope, _args, context) => {
@@ -186,6 +194,7 @@ export const resolvers: Resolvers = {
             region,
             signal: context.signal,
             budget: context.budget,
+            limits: context.limits,
             cache: context.cache,
           },
           { operation: 'GetCallerIdentity', input: {} },

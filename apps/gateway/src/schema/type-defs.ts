@@ -4,7 +4,7 @@ export const typeDefs = /* GraphQL */ `
   scalar DateTime
 
   type Query {
-    "Every configured account the caller may use, or the named ones (aliases or ids), in order, each account once (at the first name given for it). An account that cannot be used is null with an error."
+    "Every account the caller may use (configured, and discovered from the organization), or the named ones (aliases or ids), in order, each account once (at the first name given for it). An account that cannot be used is null with an error."
     accounts(aliases: [String!]): [Account]!
     "One account by alias or id."
     account(account: String!): Account
@@ -21,11 +21,36 @@ export const typeDefs = /* GraphQL */ `
     accountId: String!
     "The regions the gateway queries for this account."
     regions: [String!]!
+    "The account's name in AWS Organizations; null when the configured organization does not list it."
+    name: String
+    "The account's state in AWS Organizations; null when the configured organization does not list it."
+    state: AccountState
+    "The OU (or root) the account sits in directly; null when the configured organization does not list it."
+    organizationalUnit: OrganizationalUnit
     status: AccountStatus!
     instances(region: String, filter: InstanceFilter, first: Int, after: String): InstanceConnection
     instance(region: String, id: String!): Instance
     buckets(first: Int, after: String): BucketConnection
     bucket(name: String!): Bucket
+  }
+
+  "The states AWS Organizations reports for an account."
+  enum AccountState {
+    PENDING_ACTIVATION
+    ACTIVE
+    SUSPENDED
+    PENDING_CLOSURE
+    CLOSED
+  }
+
+  "An organizational unit of AWS Organizations (or the root), as the gateway's last discovery saw it."
+  type OrganizationalUnit {
+    "The OU id (ou-...), or the root id (r-...) for accounts directly under the root."
+    id: String!
+    "OU names from the root down to this unit; empty for the root."
+    path: [String!]!
+    "The root id and every OU id from the root down to this unit."
+    ancestorIds: [String!]!
   }
 
   "How the account's assumed-role session is doing. Never a secret."

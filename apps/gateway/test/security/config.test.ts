@@ -17,6 +17,7 @@ const staging = {
 };
 const apiKey = { name: 'ci', sha256: 'a'.repeat(64), accounts: ['prod'] };
 const jwt = { issuer: 'https://id.example.com/', audience: 'rolegraph', secret: 's'.repeat(32) };
+const org = { memberRoleArn: 'arn:aws:iam::{accountId}:role/RolegraphReader', regions: ['us-east-1'] };
 const withAccount = (account: Record<string, unknown>) => ({ accounts: [{ ...reader, ...account }] });
 
 interface Case {
@@ -333,6 +334,106 @@ const cases: Case[] = [
     path: '',
     ext: 'json',
     says: /is not valid JSON/,
+  },
+  // The organization as an account source
+  {
+    name: 'organization without memberRoleArn',
+    config: { organization: { regions: ['us-east-1'] } },
+    path: 'organization.memberRoleArn',
+  },
+  {
+    name: 'organization memberRoleArn without {accountId}',
+    config: { organization: { ...org, memberRoleArn: 'arn:aws:iam::111111111111:role/Reader' } },
+    path: 'organization.memberRoleArn',
+    says: /\{accountId\}/,
+  },
+  {
+    name: 'organization memberRoleArn with {accountId} outside the account field',
+    config: { organization: { ...org, memberRoleArn: 'arn:aws:iam::111111111111:role/{accountId}' } },
+    path: 'organization.memberRoleArn',
+  },
+  {
+    name: 'organization without regions',
+    config: { organization: { memberRoleArn: org.memberRoleArn } },
+    path: 'organization.regions',
+  },
+  {
+    name: 'organization regions neither a list nor "enabled"',
+    config: { organization: { ...org, regions: 'all' } },
+    path: 'organization.regions',
+    says: /enabled/,
+  },
+  {
+    name: 'organization roleArn that is not a role ARN',
+    config: { organization: { ...org, roleArn: 'arn:aws:iam::000000000000:user/central' } },
+    path: 'organization.roleArn',
+  },
+  {
+    name: 'organization include entry that is neither an OU id nor a path',
+    config: { organization: { ...org, include: ['Workloads//Prod'] } },
+    path: 'organization.include[0]',
+  },
+  {
+    name: 'organization OU both included and excluded',
+    config: { organization: { ...org, include: ['Workloads'], exclude: ['Workloads'] } },
+    path: 'organization.exclude',
+  },
+  {
+    name: 'organization unknown state',
+    config: { organization: { ...org, states: ['ACTIVE', 'RETIRED'] } },
+    path: 'organization.states[1]',
+  },
+  {
+    name: 'organization skipAccounts entry not 12 digits',
+    config: { organization: { ...org, skipAccounts: ['12345'] } },
+    path: 'organization.skipAccounts[0]',
+  },
+  {
+    name: 'organization alias override that looks like an account id',
+    config: { organization: { ...org, aliases: { '111111111111': '222222222222' } } },
+    path: 'organization.aliases.111111111111',
+  },
+  {
+    name: 'organization alias override for an account configured statically',
+    config: { accounts: [reader], organization: { ...org, aliases: { '111111111111': 'main' } } },
+    path: 'organization.aliases.111111111111',
+    says: /accounts or profiles win/,
+  },
+  {
+    name: 'organization alias override taking a static alias',
+    config: { accounts: [reader], organization: { ...org, aliases: { '333333333333': 'prod' } } },
+    path: 'organization.aliases.333333333333',
+  },
+  {
+    name: 'organization two overrides with one alias',
+    config: { organization: { ...org, aliases: { '111111111111': 'a', '222222222222': 'a' } } },
+    path: 'organization.aliases.222222222222',
+  },
+  {
+    name: 'organization unknown key',
+    config: { organization: { ...org, memberRole: 'x' } },
+    path: 'organization',
+  },
+  {
+    name: 'organization rediscoverSeconds negative',
+    config: { organization: { ...org, rediscoverSeconds: -1 } },
+    path: 'organization.rediscoverSeconds',
+  },
+  {
+    name: 'organization memberDurationSeconds under 900 without allowShortSessions',
+    config: { organization: { ...org, memberDurationSeconds: 60 } },
+    path: 'organization.memberDurationSeconds',
+  },
+  {
+    name: 'API key naming an OU without an organization',
+    config: { accounts: [reader], auth: { apiKeys: [{ ...apiKey, accounts: ['ou:Workloads/Prod'] }] } },
+    path: 'auth.apiKeys[0].accounts[0]',
+    says: /no organization is configured/,
+  },
+  {
+    name: 'API key entry that is no alias, id or OU with an organization',
+    config: { organization: org, auth: { apiKeys: [{ ...apiKey, accounts: ['Prod Team'] }] } },
+    path: 'auth.apiKeys[0].accounts[0]',
   },
 ];
 

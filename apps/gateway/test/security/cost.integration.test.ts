@@ -1,3 +1,5 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gql, type Harness, startHarness } from '../helpers.js';
 import { codesOf, totalCalls, unexpectedErrors } from './security-helpers.js';
@@ -37,6 +39,28 @@ describe('1. list arguments are priced by size and capped', () => {
       expect(error.message).toMatch(/filter\.ids has 200000 values; at most 1000/);
       expect(error.extensions?.account).toBe('prod');
     }
+    expect(totalCalls(h.sandbox)).toBe(0);
+  });
+
+  it('10 requests of 200,000 ids each leave the heap where it was (the issue saw RSS 0.4 -> 1.25 GB for one)', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const heapAfterGc = () => {
+      gc();
+      gc();
+      return process.memoryUsage().heapUsed;
+    };
+    const variables = { ids: ids(200_000) };
+    await gql(h.gateway, fiveListings, variables);
+    const before = heapAfterGc();
+    h.sandbox.admin.reset();
+    for (let i = 0; i < 10; i++) {
+      const r = await gql(h.gateway, fiveListings, variables);
+      expect(codesOf(r.body)).toEqual(Array(5).fill('BAD_USER_INPUT'));
+    }
+    const grown = heapAfterGc() - before;
+    // Each request parses a 4.4 MB body; nothing of it may stay. 64 MB is a generous bound for GC noise.
+    expect(grown).toBeLessThan(64 * 1024 * 1024);
     expect(totalCalls(h.sandbox)).toBe(0);
   });
 

@@ -167,6 +167,41 @@ describe('5, 6, 7. with auth: allowedHosts, authentication first, body limit, sl
     expect(JSON.parse(r.body).errors[0].extensions.code).toBe('PAYLOAD_TOO_LARGE');
   });
 
+  it('chunked bodies of every other content type are read through the same limit, or refused', async () => {
+    const chunked = (type: string, body: string) =>
+      raw(port, {
+        host: `127.0.0.1:${port}`,
+        headers: { 'x-api-key': 'ops-key', 'transfer-encoding': 'chunked', 'content-type': type },
+        body,
+      });
+    const big = 'x'.repeat(2 * 1024 * 1024);
+    for (const [type, body] of [
+      ['application/graphql', `{ accounts { alias } } # ${big}`],
+      [
+        'application/x-www-form-urlencoded',
+        `query=${encodeURIComponent('{ accounts { alias } }')}&pad=${big}`,
+      ],
+    ] as const) {
+      const r = await chunked(type, body);
+      expect(r.status, type).toBe(413);
+      expect(JSON.parse(r.body).errors[0].extensions.code).toBe('PAYLOAD_TOO_LARGE');
+    }
+    // Small bodies of those types still work.
+    const graphql = await chunked('application/graphql', '{ accounts { alias } }');
+    expect(JSON.parse(graphql.body).data.accounts.length).toBe(3);
+    const form = await chunked(
+      'application/x-www-form-urlencoded',
+      `query=${encodeURIComponent('query($a: [String!]) { accounts(aliases: $a) { alias } }')}&variables=${encodeURIComponent('{"a":["prod"]}')}`,
+    );
+    expect(JSON.parse(form.body).data).toEqual({ accounts: [{ alias: 'prod' }] });
+    // Multipart (uploads) and unknown types: 415 before the body is read.
+    for (const type of ['multipart/form-data; boundary=x', 'text/csv']) {
+      const r = await chunked(type, big);
+      expect(r.status, type).toBe(415);
+      expect(JSON.parse(r.body).errors[0].extensions.code).toBe('BAD_REQUEST');
+    }
+  });
+
   it('a body sent 1 byte every 200 ms is cut off within ~1 s (queryTimeoutMs 400), not held 300 s', async () => {
     const started = performance.now();
     const ended = await new Promise<number>((resolve) => {

@@ -10,6 +10,8 @@ import {
   isCredentialsError,
   PAGINATION_TOKEN_CODES,
 } from './error-table.js';
+import { meterCall } from './rate-limits/meter-attempts.js';
+import type { AwsRateLimiter } from './rate-limits/rate-limiter.js';
 
 /** Builds an adapter's own subclass of `AwsCallError` (`Ec2Error`, `S3Error`). */
 export type AwsCallErrorFactory = (message: string, options: AwsCallErrorOptions) => AwsCallError;
@@ -42,6 +44,11 @@ export interface AwsCallContext {
    * or a shared call takes no budget unit (the budget counts calls sent). @default no cache
    */
   cache?: RequestAnswerCache | undefined;
+  /**
+   * The process-wide rate limiter: a call waits for a token of its bucket (bounded by `signal`)
+   * instead of being sent to be throttled, and so does every retry of it.
+   */
+  limits?: AwsRateLimiter | undefined;
   /** Makes the adapter's error class. @default a plain `AwsCallError` */
   toError?: AwsCallErrorFactory | undefined;
   /** Named in the message after the operation, e.g. `for bucket logs`. */
@@ -117,7 +124,8 @@ export function toAwsCallError(error: unknown, context: AwsCallContext, operatio
 
 /**
  * The one way the adapters call AWS: no call once the caller's signal fired or the budget is
- * spent, then `send` with that signal, and whatever it throws as the adapter's `AwsCallError`.
+ * spent; with `limits`, a wait for the call's bucket (the signal ends it: `ABORTED`); then
+ * `send` with that signal, and whatever it throws as the adapter's `AwsCallError`.
  * `send` must send exactly `request.input` as `request.operation`. Expired credentials are
  * already renewed and retried by the session's clients; a cache, a rate limit, a budget or a
  * trace span for every AWS call goes here.
@@ -143,13 +151,19 @@ export async function callAws<T>(
   const takeBudget = () => {
     if (budget && !signal?.aborted && !budget.take()) throw budgetSpent(context, operation, budget);
   };
-  // Whatever goes out to AWS, counted: a cache hit never gets here.
+  // Whatever goes out to AWS, metered and counted: a cache hit never gets here. The bucket's
+  // token is waited for with the send's signal (a shared call's own, in the cache path).
   const sendCounted = async (sendSignal: AbortSignal | undefined): Promise<T> => {
+    const meter = await meterCall({ ...context, signal: sendSignal }, request);
+    let failure: unknown;
     try {
       return await send(sendSignal);
     } catch (error) {
+      failure = error;
       budget?.recordFailure();
       throw error;
+    } finally {
+      await meter?.end(failure);
     }
   };
   if (cache && isReadOperation(operation)) {

@@ -240,6 +240,19 @@ export function isExpiredCredentialsError(error: unknown): boolean {
   return code !== undefined && AWS_ERROR_TABLE.get(code) === EXPIRED;
 }
 
+/**
+ * Whether AWS answered "slow down": a throttling code of the table, or HTTP 429. What a rate
+ * limit drains its bucket on.
+ *
+ * @example
+ * isThrottlingError(Object.assign(new Error('Rate exceeded'), { name: 'Throttling', $metadata: {} })); // true
+ */
+export function isThrottlingError(error: unknown): boolean {
+  const code = awsErrorCode(error);
+  if (code !== undefined && lookUp(code)?.kind === AdapterErrorCode.AWS_THROTTLED) return true;
+  return httpStatus(error) === 429;
+}
+
 /** A `CredentialsError` of this package (by name too, for one bundled elsewhere). */
 export function isCredentialsError(error: unknown): error is CredentialsError {
   return (

@@ -34,6 +34,25 @@ export {
   classifyAwsError,
   isExpiredCredentialsError,
   isRecoverableError,
+  isThrottlingError,
 } from './error-table.js';
 export type { Page, PagePosition } from './page.js';
 export { byKey, cutPage, decodePageCursor, encodePageCursor } from './page.js';
+export type {
+  AwsRateLimits,
+  AwsRateLimitsInput,
+  RateLimitBucket,
+  RateLimitedCall,
+} from './rate-limits/aws-rate-limits.js';
+export {
+  AWS_RATE_LIMITS,
+  classifyAwsCall,
+  EC2_UNFILTERED_CLASS,
+  isUnfilteredUnpaginated,
+  resolveAwsRateLimits,
+} from './rate-limits/aws-rate-limits.js';
+export { addAttemptMeter } from './rate-limits/meter-attempts.js';
+export type { AwsRateLimiter, AwsRateLimiterOptions, RateLimiterStats } from './rate-limits/rate-limiter.js';
+export { createAwsRateLimiter } from './rate-limits/rate-limiter.js';
+export type { BucketStore, MemoryBucketStore, TokenBucketSpec } from './rate-limits/token-bucket.js';
+export { checkTokenBucketSpec, createMemoryBucketStore } from './rate-limits/token-bucket.js';

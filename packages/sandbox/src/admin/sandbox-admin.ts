@@ -1,11 +1,25 @@
-import type { FaultRule, Knobs, KnobsSnapshot, LatencyOptions, ThrottlingOptions } from '../knobs/knobs.js';
+import type {
+  FaultRule,
+  Knobs,
+  KnobsSnapshot,
+  LatencyOptions,
+  OrganizationsKnob,
+  ThrottlingOptions,
+} from '../knobs/knobs.js';
 import type { ServiceName } from '../server/aws-error.js';
 import type { IssuedCredential } from '../server/identity-store.js';
+import type { AccountMutations } from './account-admin.js';
 import type { CallCounter, CallCounters, CallFilter } from './call-counters.js';
 
-/** Run-time control of a running sandbox: call counters, knobs and the clock. */
-export interface SandboxAdmin {
-  /** Exact number of counted calls matching every field of the filter. */
+/**
+ * Run-time control of a running sandbox: call counters, knobs, the clock, and the accounts
+ * (add, remove, state, OU) for tests of re-discovery.
+ */
+export interface SandboxAdmin extends AccountMutations {
+  /**
+   * Exact number of counted calls matching every field of the filter; with `outcome: 'throttled'`,
+   * how many of them were answered with the service's throttling error.
+   */
   calls(filter?: CallFilter): number;
   /** Every counter. */
   counters(): CallCounter[];
@@ -15,6 +29,8 @@ export interface SandboxAdmin {
   setLatency(latency: LatencyOptions): void;
   /** Replaces the throttling settings and refills every token bucket. */
   setThrottling(throttling: ThrottlingOptions): void;
+  /** Changes the Organizations knobs given (`emptyPages`). */
+  setOrganizations(knob: OrganizationsKnob): void;
   /** Adds a fault rule; rules are tried in order. */
   setFault(rule: FaultRule): void;
   /** Replaces every fault rule. */
@@ -37,6 +53,7 @@ export interface SandboxAdmin {
 }
 
 export function createSandboxAdmin(deps: {
+  accounts: AccountMutations;
   counters: CallCounters;
   knobs: Knobs;
   now: () => number;
@@ -50,6 +67,11 @@ export function createSandboxAdmin(deps: {
     reset: () => counters.reset(),
     setLatency: (latency) => knobs.setLatency(latency),
     setThrottling: (throttling) => knobs.setThrottling(throttling),
+    setOrganizations: (knob) => knobs.setOrganizations(knob),
+    addAccount: (account, options) => deps.accounts.addAccount(account, options),
+    removeAccount: (accountId) => deps.accounts.removeAccount(accountId),
+    setAccountState: (accountId, state) => deps.accounts.setAccountState(accountId, state),
+    moveAccount: (accountId, parentId) => deps.accounts.moveAccount(accountId, parentId),
     setFault: (rule) => knobs.addFault(rule),
     setFaults: (rules) => knobs.setFaults(rules),
     clearFaults: () => knobs.setFaults([]),

@@ -23,6 +23,66 @@ describe('Knobs token buckets', () => {
     expect(knobs.take({ ...sel, region: 'eu-west-1' }, now)).toBe(true);
   });
 
+  it('EC2 classes: unfiltered and unpaginated calls draw from a 50 + 10/s bucket of their own', () => {
+    const knobs = new Knobs(() => 0);
+    knobs.setThrottling(true);
+    const now = 1_000_000;
+    const unfiltered = { ...sel, ec2Class: 'unfilteredUnpaginated' as const };
+    let allowed = 0;
+    for (let i = 0; i < 80; i++) if (knobs.take(unfiltered, now)) allowed++;
+    expect(allowed).toBe(50);
+    // The standard bucket of the same operation is untouched.
+    allowed = 0;
+    for (let i = 0; i < 120; i++) if (knobs.take(sel, now)) allowed++;
+    expect(allowed).toBe(100);
+    allowed = 0;
+    for (let i = 0; i < 30; i++) if (knobs.take(unfiltered, now + 1000)) allowed++;
+    expect(allowed).toBe(10);
+  });
+
+  it('EC2 classes are overridable one by one; a single spec sizes every class; bad specs are TypeErrors', () => {
+    const knobs = new Knobs(() => 0);
+    knobs.setThrottling({ ec2: { unfilteredUnpaginated: { burst: 2, refillPerSecond: 0 } } });
+    expect(knobs.snapshot().throttling.ec2).toEqual({
+      nonMutating: { burst: 100, refillPerSecond: 20 },
+      unfilteredUnpaginated: { burst: 2, refillPerSecond: 0 },
+    });
+    knobs.setThrottling({ ec2: { nonMutating: false } });
+    expect(knobs.snapshot().throttling.ec2).toEqual({
+      unfilteredUnpaginated: { burst: 50, refillPerSecond: 10 },
+    });
+    expect(knobs.take(sel, 0)).toBe(true);
+    knobs.setThrottling({ ec2: { burst: 3, refillPerSecond: 0 } });
+    expect(knobs.snapshot().throttling.ec2).toEqual({
+      nonMutating: { burst: 3, refillPerSecond: 0 },
+      unfilteredUnpaginated: { burst: 3, refillPerSecond: 0 },
+    });
+    expect(() => knobs.setThrottling({ ec2: { burst: 0, refillPerSecond: 1 } })).toThrow(TypeError);
+    expect(() => knobs.setThrottling({ ec2: { bogus: { burst: 1, refillPerSecond: 1 } } as never })).toThrow(
+      /not an EC2 class/,
+    );
+    expect(() => knobs.setThrottling({ iam: { burst: 1, refillPerSecond: 1 } } as never)).toThrow(TypeError);
+  });
+
+  it('Organizations: one bucket per caller account, whatever the operation and region', () => {
+    const knobs = new Knobs(() => 0);
+    knobs.setThrottling(true);
+    const orgSel = {
+      service: 'organizations' as const,
+      operation: 'ListAccounts',
+      account: '000000000000',
+      region: 'us-east-1',
+    };
+    let allowed = 0;
+    for (let i = 0; i < 15; i++) if (knobs.take(orgSel, 0)) allowed++;
+    for (let i = 0; i < 15; i++)
+      if (knobs.take({ ...orgSel, operation: 'ListRoots', region: 'eu-west-1' }, 0)) allowed++;
+    expect(allowed).toBe(20);
+    expect(knobs.take({ ...orgSel, account: '111111111111' }, 0)).toBe(true);
+    expect(knobs.take(orgSel, 100)).toBe(true); // 10/s: one token after 100 ms
+    expect(knobs.take(orgSel, 100)).toBe(false);
+  });
+
   it('faults honour selectors, times and probability', () => {
     let r = 0.9;
     const knobs = new Knobs(() => r);

@@ -17,16 +17,70 @@ export interface TokenBucketSpec {
 }
 
 /**
- * Token buckets per account / region / service / operation. `true` turns on AWS-like defaults
- * ({@link DEFAULT_THROTTLING}); per-service `false` leaves that service unthrottled.
+ * EC2's request-rate classes as AWS meters them ("Request throttling for the Amazon EC2 API"):
+ * `nonMutating` for Describe* calls; `unfilteredUnpaginated` for DescribeInstances,
+ * DescribeSecurityGroups and DescribeVolumes sent without a filter, ids, MaxResults or NextToken,
+ * which draw from a smaller bucket of their own.
  */
-export type ThrottlingOptions = boolean | Partial<Record<ServiceName, TokenBucketSpec | false>>;
+export type Ec2ThrottlingClass = 'nonMutating' | 'unfilteredUnpaginated';
+export const EC2_THROTTLING_CLASSES: readonly Ec2ThrottlingClass[] = ['nonMutating', 'unfilteredUnpaginated'];
 
-export const DEFAULT_THROTTLING: Record<ServiceName, TokenBucketSpec> = {
-  ec2: { burst: 100, refillPerSecond: 20 },
+/** EC2 buckets per class; a class left out keeps AWS's default, `false` leaves it unthrottled. */
+export type Ec2ThrottlingOptions = Partial<Record<Ec2ThrottlingClass, TokenBucketSpec | false>>;
+
+/**
+ * Token buckets, `true` for AWS-like defaults ({@link DEFAULT_THROTTLING}). Per service: a bucket
+ * spec, or `false` (or left out) for no throttling of that service. EC2 takes one spec for every
+ * class or {@link Ec2ThrottlingOptions} per class. Buckets are kept per caller account and
+ * region and operation (EC2 also per class; Organizations per caller account only, as AWS
+ * documents its limits per account).
+ */
+export type ThrottlingOptions =
+  | boolean
+  | {
+      sts?: TokenBucketSpec | false;
+      s3?: TokenBucketSpec | false;
+      organizations?: TokenBucketSpec | false;
+      ec2?: TokenBucketSpec | Ec2ThrottlingOptions | false;
+    };
+
+/** The bucket of each service (EC2: of each class) in effect. */
+export interface ThrottlingSettings {
+  sts?: TokenBucketSpec;
+  s3?: TokenBucketSpec;
+  organizations?: TokenBucketSpec;
+  ec2?: Partial<Record<Ec2ThrottlingClass, TokenBucketSpec>>;
+}
+
+/**
+ * What `throttling: true` turns on. EC2: AWS's published request-token buckets (100 burst + 20/s
+ * for non-mutating calls, 50 + 10/s for unfiltered and unpaginated ones). STS: 100 + 20/s, the
+ * sandbox's pick. S3: 5,500 + 5,500/s (S3's GET rate per prefix). Organizations: 20 + 10/s per
+ * caller account, the sandbox's conservative pick (AWS publishes no figure for these calls).
+ */
+export const DEFAULT_THROTTLING: {
+  readonly sts: TokenBucketSpec;
+  readonly s3: TokenBucketSpec;
+  readonly organizations: TokenBucketSpec;
+  readonly ec2: Readonly<Record<Ec2ThrottlingClass, TokenBucketSpec>>;
+} = {
+  ec2: {
+    nonMutating: { burst: 100, refillPerSecond: 20 },
+    unfilteredUnpaginated: { burst: 50, refillPerSecond: 10 },
+  },
   sts: { burst: 100, refillPerSecond: 20 },
   s3: { burst: 5500, refillPerSecond: 5500 },
+  organizations: { burst: 20, refillPerSecond: 10 },
 };
+
+/** Run-time knobs of the Organizations emulation. */
+export interface OrganizationsKnob {
+  /**
+   * Every list operation first answers a page with no items and a NextToken, as the real API
+   * may, then the real pages. @default false
+   */
+  emptyPages?: boolean;
+}
 
 export type FaultKind =
   | 'throttle'
@@ -59,7 +113,8 @@ export interface FaultRule {
 
 export interface KnobsSnapshot {
   latency: LatencyOptions;
-  throttling: Partial<Record<ServiceName, TokenBucketSpec>>;
+  throttling: ThrottlingSettings;
+  organizations: Required<OrganizationsKnob>;
   faults: FaultRule[];
   disabledServices: ServiceName[];
   disabledAccounts: string[];
@@ -77,6 +132,8 @@ export interface RequestSelector {
   region: string;
   /** See `FaultRule.roleArn`; not part of a throttling bucket's key. */
   roleArn?: string | undefined;
+  /** EC2 only: the request-rate class. @default 'nonMutating' */
+  ec2Class?: Ec2ThrottlingClass | undefined;
 }
 
 function checkNonNegative(value: number | undefined, name: string): void {
@@ -88,7 +145,8 @@ function checkNonNegative(value: number | undefined, name: string): void {
 /** The realism knobs: latency, throttling, forced faults and switched-off services or accounts. */
 export class Knobs {
   private latency: LatencyOptions = {};
-  private throttling: Partial<Record<ServiceName, TokenBucketSpec>> = {};
+  private throttling: ThrottlingSettings = {};
+  private organizationsKnob: Required<OrganizationsKnob> = { emptyPages: false };
   private faults: (FaultRule & { remaining: number })[] = [];
   private readonly buckets = new Map<string, Bucket>();
   readonly disabledServices = new Set<ServiceName>();
@@ -105,26 +163,21 @@ export class Knobs {
   }
 
   setThrottling(throttling: ThrottlingOptions | undefined): void {
+    const next = resolveThrottling(throttling);
     this.buckets.clear();
-    if (throttling === undefined || throttling === false) {
-      this.throttling = {};
-      return;
-    }
-    if (throttling === true) {
-      this.throttling = { ...DEFAULT_THROTTLING };
-      return;
-    }
-    const next: Partial<Record<ServiceName, TokenBucketSpec>> = {};
-    for (const [service, spec] of Object.entries(throttling) as [ServiceName, TokenBucketSpec | false][]) {
-      if (spec === false) continue;
-      if (!(spec.burst >= 1) || !(spec.refillPerSecond >= 0)) {
-        throw new TypeError(
-          `throttling.${service} needs burst >= 1 and refillPerSecond >= 0, got ${JSON.stringify(spec)}`,
-        );
-      }
-      next[service] = { ...spec };
-    }
     this.throttling = next;
+  }
+
+  setOrganizations(knob: OrganizationsKnob): void {
+    if (knob.emptyPages !== undefined && typeof knob.emptyPages !== 'boolean') {
+      throw new TypeError(`organizations.emptyPages must be a boolean, got ${String(knob.emptyPages)}`);
+    }
+    this.organizationsKnob = { ...this.organizationsKnob, ...knob };
+  }
+
+  /** See {@link OrganizationsKnob.emptyPages}. */
+  get organizationsEmptyPages(): boolean {
+    return this.organizationsKnob.emptyPages;
   }
 
   addFault(rule: FaultRule): void {
@@ -148,9 +201,20 @@ export class Knobs {
 
   /** Takes a token; false when the request must be throttled. */
   take(sel: RequestSelector, now: number): boolean {
-    const spec = this.throttling[sel.service];
+    let spec: TokenBucketSpec | undefined;
+    let key: string;
+    if (sel.service === 'ec2') {
+      const ec2Class = sel.ec2Class ?? 'nonMutating';
+      spec = this.throttling.ec2?.[ec2Class];
+      key = `ec2|${sel.account}|${sel.region}|${sel.operation}|${ec2Class}`;
+    } else if (sel.service === 'organizations') {
+      spec = this.throttling.organizations;
+      key = `organizations|${sel.account}`;
+    } else {
+      spec = this.throttling[sel.service];
+      key = `${sel.service}|${sel.account}|${sel.region}|${sel.operation}`;
+    }
     if (!spec) return true;
-    const key = `${sel.service}|${sel.account}|${sel.region}|${sel.operation}`;
     let bucket = this.buckets.get(key);
     if (!bucket) {
       bucket = { tokens: spec.burst, updatedAt: now };
@@ -184,6 +248,7 @@ export class Knobs {
     return {
       latency: structuredClone(this.latency),
       throttling: structuredClone(this.throttling),
+      organizations: { ...this.organizationsKnob },
       faults: this.faults
         .filter((f) => f.remaining > 0)
         .map(({ remaining, ...rule }) => ({
@@ -194,4 +259,65 @@ export class Knobs {
       disabledAccounts: [...this.disabledAccounts],
     };
   }
+}
+
+function checkSpec(spec: TokenBucketSpec, name: string): TokenBucketSpec {
+  if (
+    typeof spec !== 'object' ||
+    spec === null ||
+    !(spec.burst >= 1) ||
+    !(spec.refillPerSecond >= 0) ||
+    !Number.isFinite(spec.burst) ||
+    !Number.isFinite(spec.refillPerSecond)
+  ) {
+    throw new TypeError(
+      `${name} needs finite burst >= 1 and refillPerSecond >= 0, got ${JSON.stringify(spec)}`,
+    );
+  }
+  return { burst: spec.burst, refillPerSecond: spec.refillPerSecond };
+}
+
+function isBucketSpec(value: object): value is TokenBucketSpec {
+  return 'burst' in value || 'refillPerSecond' in value;
+}
+
+/** Turns the options into the bucket of each service and EC2 class; bad values are TypeErrors. */
+export function resolveThrottling(throttling: ThrottlingOptions | undefined): ThrottlingSettings {
+  if (throttling === undefined || throttling === false) return {};
+  if (throttling === true) return structuredClone(DEFAULT_THROTTLING) as ThrottlingSettings;
+  const next: ThrottlingSettings = {};
+  for (const key of Object.keys(throttling)) {
+    if (!['sts', 's3', 'organizations', 'ec2'].includes(key))
+      throw new TypeError(`throttling.${key} is not a service the sandbox emulates`);
+  }
+  for (const service of ['sts', 's3', 'organizations'] as const) {
+    const spec = throttling[service];
+    if (spec !== undefined && spec !== false) next[service] = checkSpec(spec, `throttling.${service}`);
+  }
+  const ec2 = throttling.ec2;
+  if (ec2 !== undefined && ec2 !== false) {
+    if (typeof ec2 !== 'object' || ec2 === null)
+      throw new TypeError(`throttling.ec2 must be a bucket spec or per-class specs, got ${String(ec2)}`);
+    const classes: Partial<Record<Ec2ThrottlingClass, TokenBucketSpec>> = {};
+    if (isBucketSpec(ec2)) {
+      // One spec: every class gets a bucket of that size (each class still has its own bucket).
+      const spec = checkSpec(ec2, 'throttling.ec2');
+      for (const c of EC2_THROTTLING_CLASSES) classes[c] = { ...spec };
+    } else {
+      for (const key of Object.keys(ec2)) {
+        if (!(EC2_THROTTLING_CLASSES as readonly string[]).includes(key))
+          throw new TypeError(
+            `throttling.ec2.${key} is not an EC2 class (${EC2_THROTTLING_CLASSES.join(', ')})`,
+          );
+      }
+      for (const c of EC2_THROTTLING_CLASSES) {
+        const spec = (ec2 as Ec2ThrottlingOptions)[c];
+        if (spec === false) continue;
+        classes[c] =
+          spec === undefined ? { ...DEFAULT_THROTTLING.ec2[c] } : checkSpec(spec, `throttling.ec2.${c}`);
+      }
+    }
+    next.ec2 = classes;
+  }
+  return next;
 }

@@ -1,8 +1,11 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { el, XML_DECLARATION } from './xml.js';
 
-export type ServiceName = 'sts' | 'ec2' | 's3';
-export const SERVICES: readonly ServiceName[] = ['sts', 'ec2', 's3'];
+export type ServiceName = 'sts' | 'ec2' | 's3' | 'organizations';
+export const SERVICES: readonly ServiceName[] = ['sts', 'ec2', 's3', 'organizations'];
+
+/** The content type of AWS JSON 1.1 (Organizations) requests and answers. */
+export const AMZ_JSON_1_1 = 'application/x-amz-json-1.1';
 
 /** An error answered on the wire in the service's own shape. Internal: never escapes the server. */
 export class AwsError extends Error {
@@ -37,7 +40,10 @@ export function requestIdHeaders(service: ServiceName, requestId: string): Recor
   return { 'x-amzn-RequestId': requestId };
 }
 
-/** Renders an AwsError in the wire format of STS (query XML), EC2 (EC2 XML) or S3 (REST-XML). */
+/**
+ * Renders an AwsError in the wire format of STS (query XML), EC2 (EC2 XML), S3 (REST-XML) or
+ * Organizations (JSON 1.1: `{"__type": code, "Message": text}`, the member name of its error shapes).
+ */
 export function renderError(
   service: ServiceName,
   error: AwsError,
@@ -46,6 +52,14 @@ export function renderError(
 ): WireResponse {
   const headers: Record<string, string> = { ...requestIdHeaders(service, requestId), ...error.headers };
   let body: string;
+  if (service === 'organizations') {
+    headers['content-type'] = AMZ_JSON_1_1;
+    return {
+      status: error.status,
+      headers,
+      body: JSON.stringify({ __type: error.code, Message: error.message, ...error.extra }),
+    };
+  }
   if (service === 'ec2') {
     body =
       `${XML_DECLARATION}<Response><Errors><Error>${el('Code', error.code)}${el('Message', error.message)}</Error>` +
@@ -122,6 +136,7 @@ export function authError(
         return new AwsError(403, 'ExpiredToken', 'The security token included in the request is expired');
     }
   }
+  if (service === 'organizations') return jsonAuthError(failure, detail);
   if (service === 'ec2') {
     switch (failure) {
       case 'missing':
@@ -182,20 +197,67 @@ export function authError(
   }
 }
 
+/** What AWS JSON-protocol services (Organizations here) answer for each authentication failure. */
+function jsonAuthError(failure: AuthFailure, detail: AuthFailureDetail): AwsError {
+  switch (failure) {
+    case 'missing':
+      return new AwsError(400, 'MissingAuthenticationTokenException', 'Missing Authentication Token');
+    case 'malformed':
+      return new AwsError(
+        400,
+        'IncompleteSignatureException',
+        detail.reason ?? 'Authorization header is malformed',
+      );
+    case 'unknown-key':
+    case 'bad-token':
+    case 'account-disabled':
+      return new AwsError(
+        400,
+        'UnrecognizedClientException',
+        'The security token included in the request is invalid.',
+      );
+    case 'signature':
+      return new AwsError(400, 'InvalidSignatureException', signatureMessage);
+    case 'skew':
+      return new AwsError(
+        400,
+        'InvalidSignatureException',
+        `Signature expired: ${detail.requestTime} is now earlier than ${detail.serverTime} (15 min. skew allowed)`,
+      );
+    case 'expired':
+      return new AwsError(
+        400,
+        'ExpiredTokenException',
+        'The security token included in the request is expired',
+      );
+  }
+}
+
 /** The throttling error each service answers. */
 export function throttleError(service: ServiceName): AwsError {
   if (service === 'sts') return new AwsError(400, 'Throttling', 'Rate exceeded');
+  if (service === 'organizations') {
+    return new AwsError(
+      400,
+      'TooManyRequestsException',
+      'You have sent too many requests in too short a period of time. Try again later.',
+    );
+  }
   if (service === 'ec2') return new AwsError(503, 'RequestLimitExceeded', 'Request limit exceeded.');
   return new AwsError(503, 'SlowDown', 'Please reduce your request rate.');
 }
 
 export function internalError(service: ServiceName): AwsError {
+  if (service === 'organizations')
+    return new AwsError(500, 'ServiceException', 'AWS Organizations cannot process the request right now.');
   if (service === 'ec2') return new AwsError(500, 'InternalError', 'An internal error has occurred');
   if (service === 'sts') return new AwsError(500, 'InternalFailure', 'An internal error occurred');
   return new AwsError(500, 'InternalError', 'We encountered an internal error. Please try again.');
 }
 
 export function unavailableError(service: ServiceName): AwsError {
+  if (service === 'organizations')
+    return new AwsError(503, 'ServiceUnavailableException', 'Service is unavailable');
   if (service === 's3') return new AwsError(503, 'ServiceUnavailable', 'Please reduce your request rate.');
   if (service === 'ec2')
     return new AwsError(503, 'Unavailable', "The server is overloaded and can't handle the request.");

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { FixtureRole, SandboxFixture } from '../fixture/fixture-schema.js';
+import type { FixtureAccount, FixtureRole, SandboxFixture } from '../fixture/fixture-schema.js';
 import { iamUniqueId } from '../fixture/load-fixture.js';
 
 /** Who signed a request, once its access key is known. */
@@ -57,15 +57,26 @@ export class IdentityStore {
   private sessionCount = 0;
 
   constructor(fixture: SandboxFixture) {
-    for (const account of fixture.accounts) {
-      for (const user of account.users) {
-        this.keys.set(user.accessKeyId, {
-          kind: 'user',
-          secretAccessKey: user.secretAccessKey,
-          principal: { accountId: account.id, arn: user.arn, userId: iamUniqueId('AIDA', user.arn) },
-        });
-      }
+    for (const account of fixture.accounts) this.addUsers(account);
+  }
+
+  /** The account's users' long-term keys work from now on. */
+  addUsers(account: FixtureAccount): void {
+    for (const user of account.users) {
+      this.keys.set(user.accessKeyId, {
+        kind: 'user',
+        secretAccessKey: user.secretAccessKey,
+        principal: { accountId: account.id, arn: user.arn, userId: iamUniqueId('AIDA', user.arn) },
+      });
     }
+  }
+
+  /**
+   * The account's users' keys are forgotten. Its sessions stay known until swept, and are
+   * refused because the request handler finds their account gone.
+   */
+  removeUsers(account: FixtureAccount): void {
+    for (const user of account.users) this.keys.delete(user.accessKeyId);
   }
 
   lookup(accessKeyId: string): KeyRecord | undefined {

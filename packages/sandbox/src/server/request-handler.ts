@@ -3,9 +3,15 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { CallCounters } from '../admin/call-counters.js';
 import type { Knobs } from '../knobs/knobs.js';
 import { type Ec2Service, invalidEc2Action } from '../services/ec2.js';
+import {
+  ORGANIZATIONS_TARGET_PREFIX,
+  type OrganizationsService,
+  unknownOrganizationsOperation,
+} from '../services/organizations.js';
 import { routeS3, type S3Route, type S3Service } from '../services/s3.js';
 import { invalidStsAction, type StsService } from '../services/sts.js';
 import {
+  AMZ_JSON_1_1,
   type AuthFailure,
   AwsError,
   authError,
@@ -40,6 +46,7 @@ export interface RequestHandlerDeps {
   sts: StsService;
   ec2: Ec2Service;
   s3: S3Service;
+  organizations: OrganizationsService;
   knobs: Knobs;
   counters: CallCounters;
   now: () => number;
@@ -80,7 +87,13 @@ function readBody(req: IncomingMessage, limit: number): Promise<BodyResult> {
 }
 
 /** Without a SigV4 scope, guess the service so the error at least has the right shape. */
-function guessService(method: string, body: Buffer, rawQuery: string): ServiceName {
+function guessService(
+  method: string,
+  body: Buffer,
+  rawQuery: string,
+  target: string | undefined,
+): ServiceName {
+  if (target?.startsWith(ORGANIZATIONS_TARGET_PREFIX)) return 'organizations';
   const text = `${rawQuery}&${body.length < 65536 ? body.toString('utf8') : ''}`;
   const action = /(?:^|&)Action=([^&]*)/.exec(text)?.[1];
   if (action !== undefined) return STS_ACTIONS.has(action) ? 'sts' : 'ec2';
@@ -102,6 +115,41 @@ function httpDate(now: number): string {
 function header(req: IncomingMessage, name: string): string | undefined {
   const v = req.headers[name];
   return Array.isArray(v) ? v[0] : v;
+}
+
+/** The Organizations operation an AWS JSON 1.1 request names in `X-Amz-Target`. */
+function organizationsOperation(req: IncomingMessage, method: string): string {
+  if (method !== 'POST') {
+    throw new AwsError(
+      405,
+      'InvalidHttpRequest',
+      `The HTTP method ${method} is not supported by this service`,
+    );
+  }
+  const target = header(req, 'x-amz-target') ?? '';
+  if (!target.startsWith(ORGANIZATIONS_TARGET_PREFIX)) {
+    throw new AwsError(400, 'UnknownOperationException', `Unknown X-Amz-Target '${target}'`);
+  }
+  const operation = target.slice(ORGANIZATIONS_TARGET_PREFIX.length);
+  return operation;
+}
+
+/** A JSON 1.1 request body: a JSON object (an empty body reads as `{}`). */
+function jsonObject(body: Buffer, contentType: string): Record<string, unknown> {
+  if (!contentType.startsWith('application/x-amz-json-1.')) {
+    throw new AwsError(400, 'SerializationException', `Content-Type must be ${AMZ_JSON_1_1}`);
+  }
+  if (body.length === 0) return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(body.toString('utf8'));
+  } catch {
+    throw new AwsError(400, 'SerializationException', 'The request body is not valid JSON');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new AwsError(400, 'SerializationException', 'The request body must be a JSON object');
+  }
+  return value as Record<string, unknown>;
 }
 
 /** The sandbox's request pipeline: route, authenticate, count, apply knobs, dispatch, answer. */
@@ -142,7 +190,7 @@ export function createRequestHandler(deps: RequestHandlerDeps) {
     const service: ServiceName =
       scopeService !== undefined && (SERVICES as readonly string[]).includes(scopeService)
         ? (scopeService as ServiceName)
-        : guessService(method, body, rawQuery);
+        : guessService(method, body, rawQuery, header(req, 'x-amz-target'));
     const requestId = newRequestId(service);
     const fail = (error: AwsError) => {
       const wire = renderError(service, error, requestId, method);
@@ -151,7 +199,9 @@ export function createRequestHandler(deps: RequestHandlerDeps) {
     const send = (response: ServiceResponse) => {
       const headers: Record<string, string> = {
         ...requestIdHeaders(service, requestId),
-        ...(service === 's3' ? {} : { 'content-type': 'text/xml' }),
+        ...(service === 's3'
+          ? {}
+          : { 'content-type': service === 'organizations' ? AMZ_JSON_1_1 : 'text/xml' }),
         ...response.headers,
       };
       write(res, response.status ?? 200, headers, method === 'HEAD' ? '' : response.body, deps.now());
@@ -178,9 +228,14 @@ export function createRequestHandler(deps: RequestHandlerDeps) {
       let operation: string;
       let params: QueryParams = new Map();
       let s3Route: S3Route | undefined;
+      let jsonBody: Record<string, unknown> = {};
       if (service === 's3') {
         s3Route = routeS3(method, path, query, host);
         operation = s3Route.operation;
+      } else if (service === 'organizations') {
+        operation = organizationsOperation(req, method);
+        if (!deps.organizations.handles(operation)) throw unknownOrganizationsOperation(operation);
+        jsonBody = jsonObject(body, header(req, 'content-type') ?? '');
       } else {
         if (method !== 'POST' && method !== 'GET') {
           throw new AwsError(
@@ -221,7 +276,11 @@ export function createRequestHandler(deps: RequestHandlerDeps) {
       const account = record?.principal.accountId ?? '';
       const roleArn = service === 'sts' ? deps.sts.roleArnOf(operation, params) : undefined;
       const countedRole = roleArn ?? record?.principal.roleArn;
-      counters.record(service, operation, account, auth.region, countedRole);
+      const counter = counters.record(service, operation, account, auth.region, countedRole);
+      const throttled = (): AwsError => {
+        counter.throttled++;
+        return throttleError(service);
+      };
       const reject = (failure: AuthFailure, detail: Parameters<typeof authError>[2] = {}) => {
         throw authError(service, failure, { accessKeyId: auth.accessKeyId, ...detail });
       };
@@ -274,15 +333,22 @@ export function createRequestHandler(deps: RequestHandlerDeps) {
       }
 
       // 3. Realism knobs.
-      const selector = { service, operation, account, region: auth.region, roleArn: countedRole };
+      const selector = {
+        service,
+        operation,
+        account,
+        region: auth.region,
+        roleArn: countedRole,
+        ec2Class: service === 'ec2' ? deps.ec2.throttlingClass(operation, params) : undefined,
+      };
       if (knobs.disabledServices.has(service)) throw unavailableError(service);
-      if (!knobs.take(selector, checkNow)) throw throttleError(service);
+      if (!knobs.take(selector, checkNow)) throw throttled();
       const fault = knobs.fault(selector);
       if (fault === 'reset') {
         req.socket.destroy();
         return;
       }
-      if (fault === 'throttle') throw throttleError(service);
+      if (fault === 'throttle') throw throttled();
       if (fault === 'internal') throw internalError(service);
       if (fault === 'unavailable') throw unavailableError(service);
       if (fault !== undefined) throw new AwsError(fault.status, fault.code, fault.message ?? fault.code);
@@ -302,6 +368,8 @@ export function createRequestHandler(deps: RequestHandlerDeps) {
       };
       if (service === 's3') send(deps.s3.handle(s3Route as S3Route, serviceRequest));
       else if (service === 'sts') send(deps.sts.handle(operation, params, serviceRequest));
+      else if (service === 'organizations')
+        send(deps.organizations.handle(operation, jsonBody, serviceRequest));
       else send(deps.ec2.handle(operation, params, serviceRequest));
     } catch (error) {
       fail(error instanceof AwsError ? error : internalError(service));

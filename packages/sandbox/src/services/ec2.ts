@@ -5,11 +5,34 @@ import type {
   FixtureVolume,
   SandboxFixture,
 } from '../fixture/fixture-schema.js';
+import type { Ec2ThrottlingClass } from '../knobs/knobs.js';
 import { AwsError } from '../server/aws-error.js';
 import type { QueryParams, ServiceRequest, ServiceResponse } from '../server/service-types.js';
 import { el, wrap, XML_DECLARATION } from '../server/xml.js';
 
 const NS = 'http://ec2.amazonaws.com/doc/2016-11-15/';
+/**
+ * Operations AWS meters in the smaller "unfiltered and unpaginated" bucket when sent without a
+ * filter or pagination (AWS lists seven; these are the three the sandbox emulates), with the
+ * parameters that name resources. Ids narrow a call as a filter does, so they count as one here.
+ */
+const UNFILTERED_CLASS_ID_PARAMS: Readonly<Record<string, readonly string[]>> = {
+  DescribeInstances: ['InstanceId.'],
+  DescribeSecurityGroups: ['GroupId.', 'GroupName.'],
+  DescribeVolumes: ['VolumeId.'],
+};
+
+/** EC2's request-rate class of a call (see `Ec2ThrottlingClass` in the knobs). */
+export function ec2ThrottlingClass(action: string, params: QueryParams): Ec2ThrottlingClass {
+  const idParams = UNFILTERED_CLASS_ID_PARAMS[action];
+  if (idParams === undefined) return 'nonMutating';
+  for (const key of params.keys()) {
+    if (key === 'MaxResults' || key === 'NextToken' || key.startsWith('Filter.')) return 'nonMutating';
+    for (const prefix of idParams) if (key.startsWith(prefix)) return 'nonMutating';
+  }
+  return 'unfilteredUnpaginated';
+}
+
 export const EC2_OPERATIONS = [
   'DescribeInstances',
   'DescribeRegions',
@@ -257,6 +280,12 @@ export function createEc2Service(fixture: SandboxFixture) {
       index.set(key, entry);
     }
     return entry;
+  };
+
+  const forget = (accountId: string) => {
+    for (const key of index.keys()) if (key.startsWith(`${accountId}/`)) index.delete(key);
+    for (const key of instanceXmlCache.keys())
+      if (key.startsWith(`${accountId}/`)) instanceXmlCache.delete(key);
   };
 
   // Instance XML never changes, so it is built and UTF-8 encoded once: a response is then one copy of
@@ -628,10 +657,21 @@ export function createEc2Service(fixture: SandboxFixture) {
 
   return {
     handles: (action: string): boolean => Object.hasOwn(handlers, action),
+    throttlingClass: ec2ThrottlingClass,
     handle(action: string, params: QueryParams, req: ServiceRequest): ServiceResponse {
       const handler = handlers[action];
       if (!handler) throw invalidEc2Action(action);
       return handler(params, req);
+    },
+    /** A new account's resources become visible (its caches start empty). */
+    addAccount(account: FixtureAccount): void {
+      forget(account.id);
+      accounts.set(account.id, account);
+    },
+    /** A removed account's resources are forgotten. */
+    removeAccount(accountId: string): void {
+      forget(accountId);
+      accounts.delete(accountId);
     },
   };
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { FixtureBucket, SandboxFixture } from '../fixture/fixture-schema.js';
+import type { FixtureAccount, FixtureBucket, SandboxFixture } from '../fixture/fixture-schema.js';
 import { AwsError } from '../server/aws-error.js';
 import type { ServiceRequest, ServiceResponse } from '../server/service-types.js';
 import { el, wrap, XML_DECLARATION } from '../server/xml.js';
@@ -151,7 +151,7 @@ interface OwnedBucket {
 export function createS3Service(fixture: SandboxFixture) {
   const buckets = new Map<string, OwnedBucket>();
   const owners = new Map<string, { id: string; displayName: string }>();
-  for (const account of fixture.accounts) {
+  const addAccount = (account: FixtureAccount) => {
     owners.set(account.id, {
       id: createHash('sha256').update(`canonical-${account.id}`).digest('hex'),
       displayName: account.alias,
@@ -165,7 +165,8 @@ export function createS3Service(fixture: SandboxFixture) {
         objects,
       });
     }
-  }
+  };
+  for (const account of fixture.accounts) addAccount(account);
 
   function ownerXml(accountId: string): string {
     const owner = owners.get(accountId);
@@ -423,7 +424,16 @@ export function createS3Service(fixture: SandboxFixture) {
     }
   }
 
-  return { handle };
+  return {
+    handle,
+    /** A new account's buckets exist from now on. */
+    addAccount,
+    /** A removed account's buckets are gone (NoSuchBucket). */
+    removeAccount(accountId: string): void {
+      owners.delete(accountId);
+      for (const [name, owned] of buckets) if (owned.accountId === accountId) buckets.delete(name);
+    },
+  };
 }
 
 export type S3Service = ReturnType<typeof createS3Service>;

@@ -1,4 +1,4 @@
-import type { FixtureRole, SandboxFixture } from '../fixture/fixture-schema.js';
+import type { FixtureAccount, FixtureRole, SandboxFixture } from '../fixture/fixture-schema.js';
 import { AwsError } from '../server/aws-error.js';
 import type { IdentityStore, Principal } from '../server/identity-store.js';
 import type { QueryParams, ServiceRequest, ServiceResponse } from '../server/service-types.js';
@@ -194,6 +194,14 @@ export function createStsService(options: StsServiceOptions) {
       const handler = handlers[action];
       if (!handler) throw invalidStsAction(action);
       return handler(params, req);
+    },
+    /** A new account's roles can be assumed. */
+    addAccount(account: FixtureAccount): void {
+      for (const role of account.roles) roles.set(role.arn, role);
+    },
+    /** A removed account's roles are unknown from now on (AccessDenied). */
+    removeAccount(account: FixtureAccount): void {
+      for (const role of account.roles) roles.delete(role.arn);
     },
   };
 }

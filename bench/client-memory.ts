@@ -1,0 +1,135 @@
+/**
+ * Memory per session and per SDK client, with the session cache's shared HTTP handler (the
+ * default) and with one handler per client (the SDK's way, `sharedRequestHandler: false`):
+ * 1,000 assumed-role sessions each send one DescribeInstances in one region, then one in a
+ * second region; heap after GC is read before and after each step, and the open sockets counted.
+ * The sandbox runs in its own process, so only this process's heap is measured.
+ * Run alone: node --expose-gc --import tsx bench/client-memory.ts
+ */
+import { readdirSync, readlinkSync } from 'node:fs';
+import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { createSessionCache } from '@rolegraph/credentials';
+import { demoAccounts } from '@rolegraph/gateway';
+import { isMain, runBounded } from './lib/gateway-harness.js';
+import type { BenchSection } from './lib/report.js';
+import { startSandboxProcess } from './lib/sandbox-process.js';
+
+const SESSIONS = 1000;
+const REGIONS = ['us-east-1', 'eu-west-1'];
+const CONCURRENCY = 32;
+
+const gc = (globalThis as { gc?: () => void }).gc;
+async function heapAfterGc(): Promise<number> {
+  if (!gc) throw new Error('run with --expose-gc (pnpm bench does)');
+  for (let i = 0; i < 4; i++) {
+    gc();
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  return process.memoryUsage().heapUsed;
+}
+/** Open sockets of this process (idle keep-alive ones included), from /proc on Linux. */
+function sockets(): number {
+  let n = 0;
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try {
+      if (readlinkSync(`/proc/self/fd/${fd}`).startsWith('socket:')) n++;
+    } catch {
+      // Closed while listing.
+    }
+  }
+  return n;
+}
+const kb = (bytes: number) => (bytes / 1024).toFixed(1);
+
+interface Measured {
+  perSessionKb: string;
+  perClientKb: string;
+  sockets: number;
+  projectedMb: string;
+}
+
+export async function benchClientMemory(): Promise<BenchSection[]> {
+  const sb = await startSandboxProcess({
+    fixture: {
+      accounts: SESSIONS,
+      regions: REGIONS,
+      instancesPerRegion: 1,
+      bucketsPerAccount: 0,
+      objectsPerBucket: 0,
+      seed: 3,
+    },
+  });
+  try {
+    const roles = demoAccounts({ fixture: sb.fixture }).slice(0, SESSIONS);
+    const measure = async (sharedRequestHandler: boolean): Promise<Measured> => {
+      const sessions = createSessionCache({
+        sourceCredentials: async () => ({ ...sb.credentials }),
+        stsEndpoint: sb.endpoint,
+        clientDefaults: { endpoint: sb.endpoint, maxAttempts: 1 },
+        refresh: { proactiveRefresh: false },
+        sharedRequestHandler,
+        maxSessions: 2 * SESSIONS,
+      });
+      const send = (i: number, region: string) =>
+        sessions
+          .get({ roleArn: roles[i]?.roleArn ?? '' })
+          .client(EC2Client, region)
+          .send(new DescribeInstancesCommand({ MaxResults: 5 }))
+          .then(() => undefined);
+      const socketsBefore = sockets();
+      const h0 = await heapAfterGc();
+      await runBounded(SESSIONS, CONCURRENCY, (i) => send(i, REGIONS[0] as string));
+      const h1 = await heapAfterGc();
+      await runBounded(SESSIONS, CONCURRENCY, (i) => send(i, REGIONS[1] as string));
+      const h2 = await heapAfterGc();
+      const open = sockets() - socketsBefore;
+      sessions.close();
+      const perSession = (h1 - h0) / SESSIONS; // the session, its AssumeRole STS client and one EC2 client
+      const perClient = (h2 - h1) / SESSIONS; // one more EC2 client of a session
+      // 5,000 accounts × 17 regions: 5,000 sessions with their first client, 16 more clients each.
+      const projected = 5000 * perSession + 5000 * 16 * perClient;
+      return {
+        perSessionKb: kb(perSession),
+        perClientKb: kb(perClient),
+        sockets: open,
+        projectedMb: (projected / 1024 / 1024).toFixed(0),
+      };
+    };
+    // Warm up the SDK and the JIT, then measure each way on a fresh cache.
+    await measure(true);
+    const perClient = await measure(false);
+    const shared = await measure(true);
+    const row = (name: string, m: Measured) => [
+      name,
+      m.perSessionKb,
+      m.perClientKb,
+      m.sockets,
+      m.projectedMb,
+    ];
+    return [
+      {
+        title: 'Memory per session and per SDK client: one shared HTTP handler against one per client',
+        description: `${SESSIONS} assumed-role sessions of \`createSessionCache\` against the sandbox (its own process): each sends one DescribeInstances in ${REGIONS[0]} (heap after GC before and after: the session, its AssumeRole STS client and one EC2 client), then one in ${REGIONS[1]} (one more EC2 client per session). ${CONCURRENCY} calls in flight. Open sockets: sockets of this process still open after both rounds (idle keep-alive ones included).`,
+        columns: [
+          'HTTP handler',
+          'KB per session (with its first client)',
+          'KB per further EC2 client',
+          'open sockets after 2,000 calls',
+          'projected MB at 5,000 accounts × 17 regions',
+        ],
+        rows: [row('one per client (SDK default)', perClient), row('shared (session cache default)', shared)],
+        notes: [
+          'Projection: 5,000 × KB per session + 5,000 × 16 × KB per further client (clients only; no query in flight).',
+          'The machine is shared with other sessions working in parallel; heap figures do not depend on its load.',
+        ],
+      },
+    ];
+  } finally {
+    await sb.close();
+  }
+}
+
+if (isMain(import.meta.url)) {
+  const { renderSection } = await import('./lib/report.js');
+  for (const s of await benchClientMemory()) process.stdout.write(`\n${renderSection(s)}`);
+}

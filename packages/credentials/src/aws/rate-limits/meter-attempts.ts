@@ -1,0 +1,184 @@
+import { createHash } from 'node:crypto';
+import { type DeserializeMiddleware, SMITHY_CONTEXT_KEY } from '@smithy/types';
+import { isThrottlingError } from '../error-table.js';
+import type { RateLimitBucket } from './aws-rate-limits.js';
+import type { AwsRateLimiter } from './rate-limiter.js';
+
+/**
+ * One call's metering, shared by the seam (which takes the token of the first attempt before
+ * anything is sent) and the middleware of the client that sends it (which takes one for every
+ * further attempt: SDK retries, the re-send after expired credentials).
+ */
+interface CallMeter {
+  limiter: AwsRateLimiter;
+  bucket: RateLimitBucket;
+  signal: AbortSignal | undefined;
+  /** Attempts the client's middleware saw. */
+  attempts: number;
+  /** Tokens taken for this call. */
+  tokens: number;
+}
+
+// Keyed by the input object the command is built from: `callAws` requires `send` to send
+// exactly `request.input`, and a command keeps the very object it was given.
+const meters = new WeakMap<object, CallMeter>();
+
+/** The part of a middleware context this module reads (the smithy context of the command). */
+interface CommandContext {
+  [SMITHY_CONTEXT_KEY]?: { commandInstance?: { input?: unknown }; abortSignal?: AbortSignal };
+}
+
+const commandInput = (context: unknown): object | undefined => {
+  const input = (context as CommandContext)[SMITHY_CONTEXT_KEY]?.commandInstance?.input;
+  return typeof input === 'object' && input !== null ? input : undefined;
+};
+
+/** A metered call in flight: `end` it with its failure, if any. */
+export interface MeteredCall {
+  end(failure?: unknown): Promise<void>;
+}
+
+/** What `meterCall` needs of a `callAws` context. */
+interface MeterContext {
+  limits?: AwsRateLimiter | undefined;
+  service: string;
+  session: { accountId: string };
+  region: string;
+  signal?: AbortSignal | undefined;
+}
+
+/**
+ * Without `limits`, or for a class that is not metered: `undefined` at once. Otherwise waits
+ * for a token of the call's bucket (rejecting with the signal's reason once it fires), then
+ * registers the call so the client's middleware meters every further attempt. A client
+ * without that middleware (a fake session, a client built by hand) never reports an attempt:
+ * then a throttling failure drains the bucket when the call ends.
+ */
+export async function meterCall(
+  context: MeterContext,
+  request: { operation: string; input: object },
+): Promise<MeteredCall | undefined> {
+  const { limits, signal } = context;
+  const bucket = limits?.bucketOf({
+    service: context.service,
+    accountId: context.session.accountId,
+    region: context.region,
+    operation: request.operation,
+    input: request.input,
+  });
+  if (!limits || !bucket) return undefined;
+  await limits.acquire(bucket, signal);
+  const { input } = request;
+  const meter: CallMeter = { limiter: limits, bucket, signal, attempts: 0, tokens: 1 };
+  meters.set(input, meter);
+  return {
+    async end(failure) {
+      if (meters.get(input) === meter) meters.delete(input);
+      if (failure !== undefined && meter.attempts === 0 && isThrottlingError(failure)) {
+        await limits.throttled(bucket);
+      }
+    },
+  };
+}
+
+/**
+ * SDK middleware (deserialize step, high priority: once per attempt, after signing, wrapping
+ * the deserializer so it sees AWS's parsed error) that makes every attempt of a metered call
+ * take a token, and drains the bucket when an attempt is throttled. Calls `callAws` did not
+ * register pass through untouched. Session clients carry it; add it to clients you build
+ * yourself with {@link addAttemptMeter}.
+ */
+export const meterAttempts: DeserializeMiddleware<object, object> = (next, context) => async (args) => {
+  const input = commandInput(context);
+  const meter = input ? meters.get(input) : undefined;
+  if (!meter) return next(args);
+  meter.attempts++;
+  if (meter.attempts > meter.tokens) {
+    await meter.limiter.acquire(meter.bucket, meter.signal);
+    meter.tokens++;
+  }
+  try {
+    return await next(args);
+  } catch (error) {
+    if (isThrottlingError(error)) await meter.limiter.throttled(meter.bucket);
+    throw error;
+  }
+};
+
+interface ClientWithStack {
+  middlewareStack?: {
+    add(
+      middleware: unknown,
+      options: { step: string; name: string; priority?: string; override?: boolean },
+    ): void;
+  };
+}
+
+/**
+ * Adds {@link meterAttempts} to an SDK client, so calls made through `callAws` with `limits`
+ * take a token for every attempt, retries included.
+ *
+ * @example
+ * const ec2 = addAttemptMeter(new EC2Client({ region }));
+ */
+export function addAttemptMeter<C extends object>(client: C): C {
+  (client as ClientWithStack).middlewareStack?.add(meterAttempts, {
+    step: 'deserialize',
+    name: 'rolegraphMeterAttempts',
+    priority: 'high',
+    override: true,
+  });
+  return client;
+}
+
+const CREDENTIAL_IN_AUTH = /Credential=([^/,\s]+)\//;
+
+/** A stable, non-secret name for the access key id that signed a request. */
+function signerOf(request: unknown): string | undefined {
+  const headers = (request as { headers?: Record<string, string> } | undefined)?.headers;
+  const accessKeyId = CREDENTIAL_IN_AUTH.exec(headers?.authorization ?? '')?.[1];
+  if (!accessKeyId) return undefined;
+  return `key-${createHash('sha256').update(accessKeyId).digest('hex').slice(0, 16)}`;
+}
+
+/**
+ * Makes every attempt of every call of an STS client (the one that calls AssumeRole for a
+ * source principal) take a token of the STS bucket of `principal` in `region`, waiting for it
+ * (bounded by the call's abort signal), and drain it when STS throttles. Without a `principal`,
+ * the principal is the access key that signs the request, hashed (never the key itself).
+ *
+ * @example
+ * meterStsClient(sts, limiter, { region: 'us-east-1', principal: hubRoleArn });
+ */
+export function meterStsClient(
+  client: object,
+  limiter: AwsRateLimiter,
+  options: { region: string; principal?: string | undefined },
+): void {
+  const middleware: DeserializeMiddleware<object, object> = (next, context) => async (args) => {
+    const principal = options.principal ?? signerOf(args.request) ?? 'unsigned';
+    const commandName = (context as { commandName?: string }).commandName ?? 'Unknown';
+    const bucket = limiter.bucketOf({
+      service: 'sts',
+      accountId: principal,
+      principal,
+      region: options.region,
+      operation: commandName.replace(/Command$/, ''),
+      input: commandInput(context) ?? {},
+    });
+    if (!bucket) return next(args);
+    await limiter.acquire(bucket, (context as CommandContext)[SMITHY_CONTEXT_KEY]?.abortSignal);
+    try {
+      return await next(args);
+    } catch (error) {
+      if (isThrottlingError(error)) await limiter.throttled(bucket);
+      throw error;
+    }
+  };
+  (client as ClientWithStack).middlewareStack?.add(middleware, {
+    step: 'deserialize',
+    name: 'rolegraphMeterSts',
+    priority: 'high',
+    override: true,
+  });
+}

@@ -1,0 +1,138 @@
+import { DescribeRegionsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { generateFixture, type Sandbox, startSandbox } from '@rolegraph/sandbox';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { AdapterErrorCode, type AwsCallError, callAws, createAwsRateLimiter } from '../src/aws/index.js';
+import { createSessionCache, type Session, type SessionCache } from '../src/index.js';
+
+// Real SDK clients against the sandbox's token buckets: a call waits for its bucket instead of
+// being throttled, every attempt that reaches the sandbox takes a token, and AssumeRole calls of
+// one source principal share a bucket.
+const ACCOUNTS = 8;
+const READER_ROLE_NAME = 'RolegraphReader';
+const fixture = generateFixture({ accounts: ACCOUNTS, instancesPerRegion: 1, bucketsPerAccount: 0 });
+const members = fixture.accounts.filter((a) => a.roles.some((r) => r.name === READER_ROLE_NAME));
+const roleOf = (i: number) => {
+  const role = members[i]?.roles.find((r) => r.name === READER_ROLE_NAME);
+  if (!role) throw new Error(`no reader role in member ${i}`);
+  return role.arn;
+};
+let sb: Sandbox;
+let sessions: SessionCache | undefined;
+
+beforeAll(async () => {
+  sb = await startSandbox({ fixture });
+});
+afterAll(async () => {
+  await sb.close();
+});
+afterEach(() => {
+  sessions?.close();
+  sessions = undefined;
+  sb.admin.clearFaults();
+  sb.admin.setThrottling(false);
+  sb.admin.reset();
+});
+
+function newSessions(options: Parameters<typeof createSessionCache>[0] = {}): SessionCache {
+  const { accessKeyId, secretAccessKey } = sb.credentials;
+  sessions = createSessionCache({
+    sourceCredentials: async () => ({ accessKeyId, secretAccessKey }),
+    stsEndpoint: sb.endpoint,
+    clientDefaults: { endpoint: sb.endpoint },
+    refresh: { proactiveRefresh: false },
+    ...options,
+  });
+  return sessions;
+}
+
+const describeRegions = (
+  session: Session,
+  limits: ReturnType<typeof createAwsRateLimiter>,
+  signal?: AbortSignal,
+) => {
+  const input = { AllRegions: false };
+  return callAws(
+    { session, service: 'ec2', region: 'us-east-1', limits, signal },
+    { operation: 'DescribeRegions', input },
+    (abortSignal) =>
+      session.client(EC2Client, 'us-east-1').send(new DescribeRegionsCommand(input), { abortSignal }),
+  );
+};
+
+describe('rate limits at the seam, against the sandbox', () => {
+  it('calls wait for their bucket instead of being throttled: 40 calls on a 20-token bucket, no retry allowed, all answer', async () => {
+    const spec = { burst: 20, refillPerSecond: 10 };
+    sb.admin.setThrottling({ ec2: spec, sts: false, s3: false });
+    // A reserve of 2 tokens: 200 ms of slack between release and arrival.
+    const limits = createAwsRateLimiter({ headroom: 0.1, limits: { ec2: { nonMutating: spec } } });
+    // maxAttempts 1: a single throttled answer would fail its call.
+    const session = newSessions({ clientDefaults: { endpoint: sb.endpoint, maxAttempts: 1 } }).get({
+      roleArn: roleOf(0),
+    });
+    await session.credentials();
+    const results = await Promise.all(Array.from({ length: 40 }, () => describeRegions(session, limits)));
+    expect(results.every((r) => (r.Regions?.length ?? 0) > 0)).toBe(true);
+    // Exactly one request per call reached EC2: none was throttled and sent again.
+    expect(sb.admin.calls({ service: 'ec2', operation: 'DescribeRegions' })).toBe(40);
+    expect(limits.stats()).toMatchObject({ taken: 40, throttled: 0 });
+    // 18 at once (2 kept in reserve), the other 22 waited for a refill.
+    expect(limits.stats().waited).toBe(22);
+  });
+
+  it('every attempt that reaches AWS takes a token: SDK retries of a throttled call included, and each throttle drains the bucket', async () => {
+    sb.admin.setFault({ service: 'ec2', operation: 'DescribeRegions', error: 'throttle', times: 2 });
+    const limits = createAwsRateLimiter();
+    const session = newSessions({ clientDefaults: { endpoint: sb.endpoint, maxAttempts: 3 } }).get({
+      roleArn: roleOf(0),
+    });
+    const out = await describeRegions(session, limits);
+    expect(out.Regions?.length).toBeGreaterThan(0);
+    expect(sb.admin.calls({ service: 'ec2', operation: 'DescribeRegions' })).toBe(3);
+    // One token for the first attempt (at the seam) and one for each of the two retries.
+    expect(limits.stats()).toMatchObject({ taken: 3, throttled: 2 });
+  });
+
+  it('a wait the query timeout cuts short is ABORTED and sends nothing', async () => {
+    const limits = createAwsRateLimiter({
+      limits: { ec2: { nonMutating: { burst: 1, refillPerSecond: 0.1 } } },
+    });
+    const session = newSessions().get({ roleArn: roleOf(0) });
+    await describeRegions(session, limits);
+    const timeout = AbortSignal.timeout(200);
+    const started = Date.now();
+    const failure = (await describeRegions(session, limits, timeout).catch(
+      (e: unknown) => e,
+    )) as AwsCallError;
+    expect(failure.code).toBe(AdapterErrorCode.ABORTED);
+    expect(failure.operation).toBe('DescribeRegions');
+    // Ended by the signal (~200 ms), not by the 10 s refill.
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(sb.admin.calls({ service: 'ec2', operation: 'DescribeRegions' })).toBe(1);
+  });
+
+  it('AssumeRole of one source principal shares an STS bucket: a cold start over 8 roles is paced, never throttled', async () => {
+    const spec = { burst: 4, refillPerSecond: 10 };
+    sb.admin.setThrottling({ sts: spec, ec2: false, s3: false });
+    const limits = createAwsRateLimiter({ limits: { sts: spec } });
+    const cache = newSessions({ limits, stsClientConfig: { maxAttempts: 1 } });
+    const started = Date.now();
+    const identities = await Promise.all(
+      Array.from({ length: ACCOUNTS }, (_, i) => cache.get({ roleArn: roleOf(i) }).credentials()),
+    );
+    expect(identities.every((c) => c.accessKeyId.length > 0)).toBe(true);
+    expect(sb.admin.calls({ service: 'sts', operation: 'AssumeRole' })).toBe(ACCOUNTS);
+    expect(limits.stats()).toMatchObject({ taken: ACCOUNTS, throttled: 0 });
+    // 3 at once (one token kept in reserve), then 10 per second: the last of 8 cannot start before 500 ms.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(450);
+  });
+
+  it('without the limiter a cold start over 8 roles on a bucket of 4 is throttled (what the limiter prevents)', async () => {
+    // Barely refilling, so the outcome does not depend on how fast this machine sends.
+    sb.admin.setThrottling({ sts: { burst: 4, refillPerSecond: 0.1 }, ec2: false, s3: false });
+    const cache = newSessions({ limits: false, stsClientConfig: { maxAttempts: 1 } });
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: ACCOUNTS }, (_, i) => cache.get({ roleArn: roleOf(i) }).credentials()),
+    );
+    expect(outcomes.filter((o) => o.status === 'rejected').length).toBeGreaterThan(0);
+  });
+});
