@@ -1,7 +1,9 @@
 /**
- * Case 2, AWS calls per query: for 9 realistic queries, the fewest AWS calls that can answer
- * them (derived from the fixture below), what rolegraph makes (cold: empty session cache, so
- * AssumeRole included; warm: the same query again), and what a naive resolver set makes: the
+ * Case 2, AWS calls per query: for 12 realistic queries (the last three repeat things inside one
+ * request: an account by alias and id, repeated names, a page-by-page walk), the fewest AWS calls
+ * that can answer them (derived from the fixture below), what rolegraph makes with its answer
+ * cache off (cold: empty session cache, so AssumeRole included; warm: the same query again) and
+ * on (first run, then again within the TTL), and what a naive resolver set makes: the
  * same SDL and query text, resolvers calling the SDK directly, no DataLoader, and a fresh
  * AssumeRole (new STSClient + AssumeRoleCommand) in every resolver call that needs credentials.
  * Counts come from the sandbox's exact counters.
@@ -44,7 +46,7 @@ type Counts = Record<string, number>;
 interface Minimum {
   /** Distinct accounts whose role must be assumed (cold run only). */
   assumeRole: number;
-  /** Service calls by operation (cold and warm alike: AWS answers are not cached across requests). */
+  /** Service calls by operation, per run without the answer cache (cold and warm alike). */
   calls: Counts;
 }
 
@@ -54,6 +56,13 @@ interface QueryCase {
   /** How the minimum is derived, in words. */
   formula: string;
   minimum: Minimum;
+  /**
+   * A walk: `query` takes `$after`, and is sent again with each page's `endCursor` until the
+   * last page (at most `walk` pages). The counts are those of the whole walk.
+   */
+  walk?: number;
+  /** Why the naive answer is not compared (it differs by design), if so. */
+  naiveDiffers?: string;
 }
 
 const sum = (counts: Counts) => Object.values(counts).reduce((a, b) => a + b, 0);
@@ -262,7 +271,82 @@ function buildCases(org: Org, members: string[]): QueryCase[] {
       minimum: { assumeRole: 2, calls },
     });
   }
+  // 10. One account by alias and by id in the same query: one set of loaders, so one set of calls.
+  const prodFields =
+    'alias instances(first: 100) { nodes { id } } buckets(first: 100) { nodes { name tags { key value } } }';
+  {
+    const calls: Counts = {};
+    add(calls, 'DescribeInstances', prod.regions.length);
+    add(calls, 'ListBuckets', 1);
+    add(calls, 'GetBucketTagging', prod.buckets.length);
+    cases.push({
+      name: '10 one account by alias and by id',
+      query: `{ a: account(account: "prod") { ${prodFields} }
+        b: account(account: "${prod.id}") { ${prodFields} }
+        c: instances(account: "${prod.id}", first: 100) { nodes { id } } }`,
+      formula:
+        'as for the account once: AssumeRole 1 + DescribeInstances 1 per region + ListBuckets 1 + GetBucketTagging 1 per bucket',
+      minimum: { assumeRole: 1, calls },
+    });
+  }
+
+  // 11. Repeated names in accounts(aliases:): each account once.
+  {
+    const calls: Counts = {};
+    for (const a of [prod, staging]) {
+      add(calls, 'DescribeInstances', a.regions.length);
+      add(calls, 'ListBuckets', 1);
+      add(calls, 'GetBucketTagging', a.buckets.length);
+    }
+    cases.push({
+      name: '11 accounts(aliases:) with repeats',
+      query: `{ accounts(aliases: ["prod", "prod", "${prod.id}", "staging", "prod"]) { ${prodFields} } }`,
+      formula: 'as for prod and staging once each (an entry per account, at its first name)',
+      minimum: { assumeRole: 2, calls },
+      naiveDiffers: 'naive answers one entry per name',
+    });
+  }
+
+  // 12. Walking one account's instances one item at a time over its regions.
+  {
+    const perRegion = prod.regions.map((r) => instancesIn(prod, r).length);
+    const items = perRegion.reduce((a, b) => a + b, 0);
+    const laterNonEmpty = perRegion.filter((n) => n > 0).length - 1;
+    const calls: Counts = {};
+    add(calls, 'DescribeInstances', items + laterNonEmpty);
+    cases.push({
+      name: '12 walk instances 1 at a time (2 regions)',
+      query: `query ($after: String) { instances(account: "prod", first: 1, after: $after) {
+        nodes { id region } pageInfo { endCursor hasNextPage } } }`,
+      formula: `AssumeRole 1 + DescribeInstances 1 per page (${items} items) + 1 per later non-empty region, read by the page that shows the last item of the region before it (${laterNonEmpty})`,
+      minimum: { assumeRole: 1, calls },
+      walk: items + 1,
+      naiveDiffers: 'naive has no cursors',
+    });
+  }
   return cases;
+}
+
+/** The case's answer: one request, or the nodes of every page of a walk. */
+async function runCase(
+  server: Parameters<typeof gql>[0],
+  c: QueryCase,
+  what: string,
+): Promise<Record<string, unknown>> {
+  if (!c.walk) return expectData(await gql(server, c.query), what);
+  const nodes: unknown[] = [];
+  let after: string | null = null;
+  for (let page = 0; page < c.walk; page++) {
+    const data = expectData(await gql(server, c.query, { after }), `${what} page ${page + 1}`);
+    const connection = data.instances as {
+      nodes: unknown[];
+      pageInfo: { endCursor: string | null; hasNextPage: boolean };
+    };
+    nodes.push(...connection.nodes);
+    if (!connection.pageInfo.hasNextPage) return { nodes, pages: page + 1 };
+    after = connection.pageInfo.endCursor;
+  }
+  throw new Error(`${what}: the walk did not end within ${c.walk} pages`);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -564,64 +648,89 @@ export async function benchCallsPerQuery(): Promise<BenchSection[]> {
     const notes: string[] = [];
     let allMet = true;
     for (const c of cases) {
-      // A new gateway per query: its session cache is empty, so the first run is really cold.
-      const gateway = await startBenchGateway({
-        fixture: sb.fixture,
-        endpoint: sb.endpoint,
-        credentials: sb.credentials,
-      });
+      // New gateways per query: their session caches are empty, so the first run is really cold.
+      const options = { fixture: sb.fixture, endpoint: sb.endpoint, credentials: sb.credentials };
+      const gateway = await startBenchGateway(options);
+      const cachedGateway = await startBenchGateway({ ...options, cache: { enabled: true } });
       try {
         sb.admin.reset();
-        const cold = await gql(gateway, c.query);
-        expectData(cold, `rolegraph ${c.name}`);
+        const cold = await runCase(gateway, c, `rolegraph ${c.name}`);
         const coldCounts = measure(sb);
         sb.admin.reset();
-        const warm = await gql(gateway, c.query);
-        expectData(warm, `rolegraph ${c.name} (warm)`);
+        await runCase(gateway, c, `rolegraph ${c.name} (warm)`);
         const warmCounts = measure(sb);
         sb.admin.reset();
-        const naiveBody: GraphQLBody = await gql(naive, c.query);
-        expectData(naiveBody, `naive ${c.name}`);
-        const naiveCounts = measure(sb);
+        const cachedFirst = await runCase(cachedGateway, c, `rolegraph cached ${c.name}`);
+        const cachedFirstCounts = measure(sb);
+        sb.admin.reset();
+        await runCase(cachedGateway, c, `rolegraph cached ${c.name} (again)`);
+        const cachedAgainCounts = measure(sb);
+        sb.admin.reset();
+        let naiveTotal: number | string = 'n/a';
+        let same = c.naiveDiffers ? `n/a (${c.naiveDiffers})` : '';
+        if (!c.walk) {
+          const naiveBody: GraphQLBody = await gql(naive, c.query);
+          expectData(naiveBody, `naive ${c.name}`);
+          const naiveCounts = measure(sb);
+          naiveTotal = naiveCounts.assumeRole + sum(naiveCounts.calls);
+          if (!c.naiveDiffers) {
+            same =
+              JSON.stringify(normalize(cold)) === JSON.stringify(normalize(naiveBody.data)) ? 'yes' : 'NO';
+          }
+        }
 
         const minCold = c.minimum.assumeRole + sum(c.minimum.calls);
         const minWarm = sum(c.minimum.calls);
-        const ourCold = coldCounts.assumeRole + sum(coldCounts.calls);
-        const ourWarm = warmCounts.assumeRole + sum(warmCounts.calls);
-        const naiveTotal = naiveCounts.assumeRole + sum(naiveCounts.calls);
-        const met = ourCold === minCold && ourWarm === minWarm;
+        const total = (m: { assumeRole: number; calls: Counts }) => m.assumeRole + sum(m.calls);
+        const ourCold = total(coldCounts);
+        const ourWarm = total(warmCounts);
+        const ourCachedFirst = total(cachedFirstCounts);
+        const ourCachedAgain = total(cachedAgainCounts);
+        const sameCached = JSON.stringify(normalize(cachedFirst)) === JSON.stringify(normalize(cold));
+        const met =
+          ourCold === minCold &&
+          ourWarm === minWarm &&
+          ourCachedFirst <= minCold &&
+          ourCachedAgain === 0 &&
+          sameCached;
         allMet &&= met;
-        const same =
-          JSON.stringify(normalize(cold.data)) === JSON.stringify(normalize(naiveBody.data)) ? 'yes' : 'NO';
         rows.push([
           c.name,
           `${minCold} / ${minWarm}`,
           ourCold,
           ourWarm,
+          `${ourCachedFirst} / ${ourCachedAgain}`,
           naiveTotal,
-          ratio(naiveTotal, ourCold),
+          typeof naiveTotal === 'number' ? ratio(naiveTotal, ourCold) : 'n/a',
           same,
           met ? 'met' : 'MISSED',
         ]);
         notes.push(`${c.name}: minimum = ${c.formula} = ${describeCounts(c.minimum)}.`);
+        if (ourCachedFirst < minCold) {
+          notes.push(
+            `${c.name}: with the cache on, the first run made ${describeCounts(cachedFirstCounts)}: later requests of it re-read answers an earlier one stored.`,
+          );
+        }
         if (!met) {
           notes.push(
-            `${c.name} MISSED: rolegraph made ${describeCounts(coldCounts)} cold and ${describeCounts(warmCounts)} warm.`,
+            `${c.name} MISSED: rolegraph made ${describeCounts(coldCounts)} cold, ${describeCounts(warmCounts)} warm, ${describeCounts(cachedFirstCounts)} / ${describeCounts(cachedAgainCounts)} cached${sameCached ? '' : ' (the cached answer differs)'}.`,
           );
         }
       } finally {
         await gateway.close();
+        await cachedGateway.close();
       }
     }
     return [
       {
         title: 'AWS calls per query: rolegraph against the minimum and a naive resolver set',
-        description: `Demo fixture (3 member accounts × 2 regions, 5 instances per region, 5 buckets per account), ${AWS_LATENCY_MS} ms injected latency per AWS call, exact counts from the sandbox's counters (every STS, EC2 and S3 call). Minimum "cold / warm": cold includes one AssumeRole per account the query needs; warm is the same query again (sessions are process-wide, AWS answers are not cached across requests). Cold: a new gateway with an empty session cache. Naive: the same SDL and query text on a plain graphql-yoga whose resolvers call the SDK directly, no DataLoader, a new STSClient + AssumeRole in every resolver call that needs credentials (it never caches, so cold = warm). "same answer": the naive and rolegraph responses are equal (tag lists compared as sets).`,
+        description: `Demo fixture (3 member accounts × 2 regions, 5 instances per region, 5 buckets per account), ${AWS_LATENCY_MS} ms injected latency per AWS call, exact counts from the sandbox's counters (every STS, EC2 and S3 call). Minimum "cold / warm": cold includes one AssumeRole per account the query needs; warm is the same query again (sessions are process-wide); both per run without the AWS-answer cache. Cold and warm: a new gateway with an empty session cache and the answer cache off. "cached: first / again": another new gateway with the answer cache on (the default, 60 s): its first run (at most the cold minimum), then the same query again within the TTL (target 0). Query 12 is a walk: every page requested in turn, counts for the whole walk. Naive: the same SDL and query text on a plain graphql-yoga whose resolvers call the SDK directly, no DataLoader, a new STSClient + AssumeRole in every resolver call that needs credentials (it never caches, so cold = warm). "same answer": the naive and rolegraph responses are equal (tag lists compared as sets).`,
         columns: [
           'query',
           'minimum (cold / warm)',
           'rolegraph (cold)',
           'rolegraph (warm)',
+          'rolegraph cached: first / again',
           'naive',
           'naive / rolegraph (cold)',
           'same answer',
@@ -630,7 +739,7 @@ export async function benchCallsPerQuery(): Promise<BenchSection[]> {
         rows,
         notes: [
           allMet
-            ? 'Target met: rolegraph makes exactly the minimum on every query, cold and warm.'
+            ? 'Target met: rolegraph makes exactly the minimum on every query, cold and warm, and nothing when the same query comes again within the cache TTL.'
             : 'Target MISSED on at least one query: see the notes below for the calls made.',
           ...notes,
         ],

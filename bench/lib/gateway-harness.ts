@@ -34,6 +34,11 @@ export interface BenchGatewayOptions {
   aws?: Record<string, unknown>;
   /** The SDK client settings. @default { maxAttempts: 1 } (no retries: counts stay exact) */
   clientDefaults?: Record<string, unknown>;
+  /**
+   * The gateway's `cache` config. @default { enabled: false }: a benchmark measures the work of
+   * every request unless it is about the AWS-answer cache.
+   */
+  cache?: Record<string, unknown>;
 }
 
 /** A gateway over the sandbox's reader roles, silent, no SDK retries (counts stay exact). */
@@ -45,6 +50,7 @@ export async function startBenchGateway(options: BenchGatewayOptions): Promise<G
       aws: { endpoint: options.endpoint, ...options.aws },
       ...(options.server ? { server: options.server } : {}),
       ...(options.limits ? { limits: options.limits } : {}),
+      cache: options.cache ?? { enabled: false },
     },
     { file: '<bench>' },
   );

@@ -11,6 +11,7 @@ import {
   type SessionEvent,
 } from '@rolegraph/credentials';
 import {
+  type AnswerCache,
   type AwsRateLimiter,
   addAttemptMeter,
   type BucketStore,
@@ -28,6 +29,8 @@ import { createSessionBook, sessionCacheSize } from './accounts/session-book.js'
 import { useAccountSnapshot } from './accounts/use-account-snapshot.js';
 import { createAuthenticator } from './auth/authenticate.js';
 import { choosesRetry, createAwsRetryStrategy } from './aws-retry.js';
+import { createGatewayCache } from './cache/create-gateway-cache.js';
+import { answerCacheOf, useAnswerCache } from './cache/use-answer-cache.js';
 import type { GatewayConfig } from './config/config-schema.js';
 import { failureOf, redact, toGraphQLError, typedError, withCode } from './errors.js';
 import { createSourceCheck, type SourceStatus } from './health/source-check.js';
@@ -98,6 +101,11 @@ export interface GatewayDeps {
   tracerProvider?: TracerProvider;
   /** Tuning of the organization walk (concurrency, throttling backoff); tests shorten it. */
   discovery?: DiscoveryTuning;
+  /**
+   * The process-wide AWS-answer cache. Omitted: made from `config.cache` (in memory; none with
+   * `enabled: false`); `null`: none whatever the config says.
+   */
+  answerCache?: AnswerCache | null;
 }
 
 /** Whatever the HTTP adapter passes along with each request (node: `req`, `res`). */
@@ -114,6 +122,8 @@ export type Gateway = YogaServerInstance<ServerContext, GatewayContext> & {
    * `rediscover()`, `status()`).
    */
   readonly accounts: AccountRegistry;
+  /** The process-wide AWS-answer cache; `undefined` when off. */
+  readonly answerCache: AnswerCache | undefined;
   /** `/ready` answers 503 from now on; in-flight requests continue. */
   drain(): void;
   /**
@@ -277,6 +287,11 @@ export function createGateway(deps: GatewayDeps): Gateway {
     now,
   });
   const snapshots = useAccountSnapshot(registry);
+  // One cache for the process: every request's loaders read through it, after authorization.
+  const answerCache =
+    deps.answerCache === undefined
+      ? createGatewayCache(config.cache, { log, metrics, now })
+      : (deps.answerCache ?? undefined);
   const authenticate = createAuthenticator(config.auth, { now });
   const csrfHeader = config.server.csrfHeaders[0] ?? 'x-graphql-yoga-csrf';
   let ready = true;
@@ -348,6 +363,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
       const budget = createAwsCallBudget(config.limits.maxAwsCalls);
       // The accounts as of now, kept by this request to its end whatever a re-discovery does.
       const snapshot = snapshots.snapshotOf(request);
+      // Its Cache-Control header decides what it accepts (a bad max-age fails here, before any call).
+      const cache = answerCacheOf(request);
       const accounts = createRequestAccounts({
         snapshot,
         caller,
@@ -355,12 +372,23 @@ export function createGateway(deps: GatewayDeps): Gateway {
         signal,
         budget,
         limits,
+        cache,
         stsRegion: config.aws.stsRegion,
         sessionFor: (account) => book.sessionFor(account),
       });
       stats.budget = budget;
       stats.accounts = () => accounts.used();
-      return { requestId: requestIdOf(request), caller, config, snapshot, signal, budget, limits, accounts };
+      return {
+        requestId: requestIdOf(request),
+        caller,
+        config,
+        snapshot,
+        signal,
+        budget,
+        limits,
+        cache,
+        accounts,
+      };
     },
     plugins: [
       useRequestGuard({
@@ -397,6 +425,9 @@ export function createGateway(deps: GatewayDeps): Gateway {
         allowedAccounts: (context) => context.snapshot.allowed(context.caller.accounts).length,
       }),
       useErrorReporting({ log, metrics }),
+      ...(answerCache
+        ? [useAnswerCache({ cache: answerCache, aliasOf: (id) => registry.aliasOf(id), metrics, now })]
+        : []),
       // A span per GraphQL operation (name, type, document; never variables or results).
       ...(tracing
         ? [
@@ -419,6 +450,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     sessions,
     limits,
     accounts: registry,
+    answerCache,
     drain() {
       ready = false;
     },

@@ -79,9 +79,16 @@ describe('AWS calls per query (3 accounts x 2 regions, demo fixture)', () => {
     expect(instances).toBe(30);
   });
 
-  it('a second run costs no AssumeRole and the same service calls (loaders are per request)', async () => {
+  it('a second run within the TTL costs no AWS call at all (the answer cache)', async () => {
     h.sandbox.admin.reset();
     const r = await gql(h.gateway, QUERY);
+    expect(r.body.errors).toBeUndefined();
+    expect(h.sandbox.admin.calls()).toBe(0);
+  });
+
+  it('a second run with Cache-Control: no-cache costs no AssumeRole and the same service calls', async () => {
+    h.sandbox.admin.reset();
+    const r = await gql(h.gateway, QUERY, undefined, { 'cache-control': 'no-cache' });
     expect(r.body.errors).toBeUndefined();
     expect(measured()).toEqual({ ...minimum(), AssumeRole: 0 });
     expect(h.sandbox.admin.calls({ service: 'sts' })).toBe(0);
@@ -96,5 +103,174 @@ describe('AWS calls per query (3 accounts x 2 regions, demo fixture)', () => {
     } finally {
       await capped.close();
     }
+  });
+
+  it('with the cache off, a second run costs no AssumeRole and the same service calls (loaders are per request)', async () => {
+    const uncached = await startHarness({ config: { cache: { enabled: false } } });
+    try {
+      await gql(uncached.gateway, QUERY);
+      uncached.sandbox.admin.reset();
+      const r = await gql(uncached.gateway, QUERY);
+      expect(r.body.errors).toBeUndefined();
+      expect(uncached.sandbox.admin.calls()).toBe(36);
+      expect(uncached.sandbox.admin.calls({ service: 'sts' })).toBe(0);
+    } finally {
+      await uncached.close();
+    }
+  });
+});
+
+// Inside one request nothing is asked twice, with the answer cache off (so the loaders alone
+// do it) and on: every case at the minimum derived from the fixture.
+describe('no repeats inside one request', () => {
+  const harnesses: Record<'off' | 'on', Harness | undefined> = { off: undefined, on: undefined };
+  beforeAll(async () => {
+    harnesses.off = await startHarness({ config: { cache: { enabled: false } } });
+    harnesses.on = await startHarness();
+  });
+  afterAll(async () => {
+    await harnesses.off?.close();
+    await harnesses.on?.close();
+  });
+
+  const ACCOUNT_FIELDS =
+    'alias instances(first: 100) { nodes { id } } buckets(first: 100) { nodes { name tags { key } } }';
+  /** One account's calls for ACCOUNT_FIELDS: a listing per region, its buckets and their tags. */
+  function oneAccount(h: Harness, alias: string) {
+    const account = h.sandbox.fixture.accounts.find((a) => a.alias === alias);
+    if (!account) throw new Error(`no ${alias} in the fixture`);
+    return {
+      DescribeInstances: account.regions.length,
+      ListBuckets: 1,
+      GetBucketTagging: account.buckets.length,
+    };
+  }
+  const counted = (h: Harness) => ({
+    DescribeInstances: h.sandbox.admin.calls({ operation: 'DescribeInstances' }),
+    ListBuckets: h.sandbox.admin.calls({ operation: 'ListBuckets' }),
+    GetBucketTagging: h.sandbox.admin.calls({ operation: 'GetBucketTagging' }),
+  });
+
+  for (const mode of ['off', 'on'] as const) {
+    it(`cache ${mode}: an account named by alias and by id in one query is one set of calls`, async () => {
+      const h = harnesses[mode] as Harness;
+      const prodId = h.sandbox.fixture.accounts.find((a) => a.alias === 'prod')?.id;
+      h.sandbox.admin.reset();
+      const r = await gql<Record<string, { instances: { nodes: unknown[] } }>>(
+        h.gateway,
+        `{ a: account(account: "prod") { ${ACCOUNT_FIELDS} }
+           b: account(account: "${prodId}") { ${ACCOUNT_FIELDS} }
+           c: instances(account: "${prodId}", first: 100) { nodes { id } } }`,
+        undefined,
+        { 'cache-control': 'no-cache' },
+      );
+      expect(r.body.errors).toBeUndefined();
+      expect(r.body.data?.a?.instances.nodes).toHaveLength(10);
+      expect(r.body.data?.b).toEqual(r.body.data?.a);
+      expect(counted(h)).toEqual(oneAccount(h, 'prod'));
+    });
+
+    it(`cache ${mode}: repeated names in accounts(aliases:) collapse to one entry and one set of calls`, async () => {
+      const h = harnesses[mode] as Harness;
+      const prodId = h.sandbox.fixture.accounts.find((a) => a.alias === 'prod')?.id;
+      h.sandbox.admin.reset();
+      const r = await gql<{ accounts: Array<{ alias: string }> }>(
+        h.gateway,
+        `{ accounts(aliases: ["prod", "prod", "${prodId}", "staging", "prod"]) { ${ACCOUNT_FIELDS} } }`,
+        undefined,
+        { 'cache-control': 'no-cache' },
+      );
+      expect(r.body.errors).toBeUndefined();
+      expect(r.body.data?.accounts.map((a) => a.alias)).toEqual(['prod', 'staging']);
+      const prod = oneAccount(h, 'prod');
+      const staging = oneAccount(h, 'staging');
+      expect(counted(h)).toEqual({
+        DescribeInstances: prod.DescribeInstances + staging.DescribeInstances,
+        ListBuckets: 2,
+        GetBucketTagging: prod.GetBucketTagging + staging.GetBucketTagging,
+      });
+    });
+  }
+
+  const WALK = `query ($after: String) {
+    instances(account: "prod", first: 1, after: $after) { nodes { id region } pageInfo { endCursor hasNextPage } } }`;
+  async function walk(h: Harness, headers: Record<string, string> = {}) {
+    const seen: string[] = [];
+    let after: string | null = null;
+    for (let page = 0; page < 100; page++) {
+      const r: Awaited<
+        ReturnType<
+          typeof gql<{
+            instances: {
+              nodes: Array<{ id: string }>;
+              pageInfo: { endCursor: string | null; hasNextPage: boolean };
+            };
+          }>
+        >
+      > = await gql(h.gateway, WALK, { after }, headers);
+      expect(r.body.errors).toBeUndefined();
+      const connection = r.body.data?.instances;
+      seen.push(...(connection?.nodes.map((n) => n.id) ?? []));
+      if (!connection?.pageInfo.hasNextPage) return seen;
+      after = connection.pageInfo.endCursor;
+    }
+    throw new Error('the walk did not end');
+  }
+
+  /**
+   * The fewest DescribeInstances for a walk one item at a time: one per item (each page reads its
+   * item's region) plus one per later non-empty region, read by the page that shows the last item
+   * of the region before it (to know whether anything follows). 5 + 5 instances: 11, not 15.
+   */
+  function walkMinimum(h: Harness) {
+    const prod = h.sandbox.fixture.accounts.find((a) => a.alias === 'prod');
+    const perRegion = (prod?.regions ?? []).map(
+      (r) => prod?.instances.filter((i) => i.region === r).length ?? 0,
+    );
+    const nonEmpty = perRegion.filter((n) => n > 0).length;
+    return {
+      items: perRegion.reduce((a, b) => a + b, 0),
+      calls: perRegion.reduce((a, b) => a + b, 0) + nonEmpty - 1,
+    };
+  }
+
+  it('cache off: walking instances over 2 regions one item at a time costs the minimum (11, not 15)', async () => {
+    const h = harnesses.off as Harness;
+    const { items, calls } = walkMinimum(h);
+    expect(calls).toBe(11);
+    h.sandbox.admin.reset();
+    const seen = await walk(h);
+    expect(seen).toHaveLength(items);
+    expect(new Set(seen).size).toBe(items);
+    expect(h.sandbox.admin.calls({ operation: 'DescribeInstances' })).toBe(calls);
+  });
+
+  it('cache on: the same walk reads each region once; walked again within the TTL it costs nothing', async () => {
+    const h = harnesses.on as Harness;
+    const { items } = walkMinimum(h);
+    h.sandbox.admin.reset();
+    // Every page of a region asks EC2 the same page (MaxResults 5, no token): one call per region.
+    const seen = await walk(h, { 'cache-control': 'max-age=3600' });
+    expect(seen).toHaveLength(items);
+    const prod = h.sandbox.fixture.accounts.find((a) => a.alias === 'prod');
+    expect(h.sandbox.admin.calls({ operation: 'DescribeInstances' })).toBeLessThanOrEqual(
+      prod?.regions.length ?? 0,
+    );
+    h.sandbox.admin.reset();
+    expect(await walk(h)).toEqual(seen);
+    expect(h.sandbox.admin.calls()).toBe(0);
+  });
+
+  it('a page that the first region fills does not read the second one', async () => {
+    const h = harnesses.off as Harness;
+    h.sandbox.admin.reset();
+    const r = await gql<{
+      instances: { nodes: Array<{ region: string }>; pageInfo: { hasNextPage: boolean } };
+    }>(h.gateway, '{ instances(account: "prod", first: 3) { nodes { region } pageInfo { hasNextPage } } }');
+    expect(r.body.errors).toBeUndefined();
+    const first = h.sandbox.fixture.accounts.find((a) => a.alias === 'prod')?.regions[0];
+    expect(r.body.data?.instances.nodes.map((n) => n.region)).toEqual([first, first, first]);
+    expect(r.body.data?.instances.pageInfo.hasNextPage).toBe(true);
+    expect(h.sandbox.admin.calls({ operation: 'DescribeInstances' })).toBe(1);
   });
 });

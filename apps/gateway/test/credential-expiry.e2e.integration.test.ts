@@ -15,6 +15,9 @@ describe('queries across credential expiry (e2e)', () => {
     vi.useFakeTimers({ toFake: ['Date'], shouldAdvanceTime: true });
     h = await startHarness({
       durationSeconds: 900,
+      // No answer cache: every query must sign AWS calls with the account's current credentials
+      // (and answers served from memory would never yield to the timers that end a round).
+      config: { cache: { enabled: false } },
       deps: { clientDefaults: { maxAttempts: 3 }, refresh: { proactiveRefresh: false } },
     });
   });
@@ -78,7 +81,8 @@ describe('several real credential lifetimes in seconds (aws.sandbox.allowShortSe
     h = await startHarness({
       sandbox: { allowShortSessions: true },
       durationSeconds: 2,
-      config: { aws: { sandbox: { allowShortSessions: true } } },
+      // No answer cache: every query must use the credentials of the moment.
+      config: { aws: { sandbox: { allowShortSessions: true } }, cache: { enabled: false } },
       deps: { clientDefaults: { maxAttempts: 3 } },
     });
   });

@@ -11,6 +11,7 @@ export interface GraphQLResponse<T = Record<string, unknown>> {
   body: {
     data?: T | null;
     errors?: Array<{ message: string; path?: Array<string | number>; extensions?: Record<string, unknown> }>;
+    extensions?: Record<string, unknown>;
   };
   headers: Headers;
 }

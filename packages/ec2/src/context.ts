@@ -1,5 +1,10 @@
 import type { Session } from '@rolegraph/credentials';
-import type { AwsCallBudget, AwsCallContext, AwsRateLimiter } from '@rolegraph/credentials/aws';
+import type {
+  AwsCallBudget,
+  AwsCallContext,
+  AwsRateLimiter,
+  RequestAnswerCache,
+} from '@rolegraph/credentials/aws';
 import { toEc2Error } from './errors.js';
 
 /** What every loader of one `createEc2Loaders` call shares. */
@@ -8,6 +13,8 @@ export interface LoaderContext {
   signal?: AbortSignal | undefined;
   /** The request's AWS-call budget, taken by every call. */
   budget?: AwsCallBudget | undefined;
+  /** The request's view of the process-wide AWS-answer cache. */
+  cache?: RequestAnswerCache | undefined;
   /** The process-wide rate limiter every call (and retry) waits on. */
   limits?: AwsRateLimiter | undefined;
   /** Ids per Describe call; more are split into several calls in the same batch. */
@@ -16,7 +23,7 @@ export interface LoaderContext {
 
 /** The `callAws` context of this request's EC2 calls in `region`. */
 export function callContext(
-  ctx: Pick<LoaderContext, 'session' | 'signal' | 'budget' | 'limits'>,
+  ctx: Pick<LoaderContext, 'session' | 'signal' | 'budget' | 'cache' | 'limits'>,
   region: string,
   extra: Partial<AwsCallContext> = {},
 ): AwsCallContext {
@@ -26,6 +33,7 @@ export function callContext(
     region,
     signal: ctx.signal,
     budget: ctx.budget,
+    cache: ctx.cache,
     limits: ctx.limits,
     toError: toEc2Error,
     ...extra,

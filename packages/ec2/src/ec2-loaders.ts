@@ -1,5 +1,10 @@
 import type { Session } from '@rolegraph/credentials';
-import type { AwsCallBudget, AwsRateLimiter } from '@rolegraph/credentials/aws';
+import {
+  type AwsCallBudget,
+  type AwsRateLimiter,
+  canonicalJson,
+  type RequestAnswerCache,
+} from '@rolegraph/credentials/aws';
 import type DataLoader from 'dataloader';
 import type { LoaderContext } from './context.js';
 import { type ListInstancesArgs, listInstances } from './list-instances.js';
@@ -16,6 +21,12 @@ export interface Ec2LoadersOptions {
    * is spent, calls fail with `AWS_CALL_BUDGET_EXCEEDED` unsent. @default no limit
    */
   budget?: AwsCallBudget;
+  /**
+   * The request's view of the process-wide AWS-answer cache (`createAnswerCache().forRequest()`):
+   * answers within their TTL are not asked again, identical calls in flight are shared.
+   * @default no cache
+   */
+  cache?: RequestAnswerCache;
   /**
    * The process-wide rate limiter (`createAwsRateLimiter`): every call, SDK retries included,
    * waits for a token of its EC2 bucket (per account, region and action, with the smaller
@@ -36,7 +47,10 @@ export interface Ec2Loaders {
   instance: DataLoader<RegionalId, Instance | null, string>;
   securityGroup: DataLoader<RegionalId, SecurityGroup | null, string>;
   volume: DataLoader<RegionalId, Volume | null, string>;
-  /** One page of a region's instances; primes `instance` with every instance listed. */
+  /**
+   * One page of a region's instances; primes `instance` with every instance listed. The same
+   * arguments twice in one set of loaders cost one listing (like a DataLoader key).
+   */
   listInstances(args: ListInstancesArgs): Promise<Page<Instance>>;
 }
 
@@ -52,7 +66,7 @@ export interface Ec2Loaders {
  * );
  */
 export function createEc2Loaders(options: Ec2LoadersOptions): Ec2Loaders {
-  const { session, signal, budget, limits } = options;
+  const { session, signal, budget, cache, limits } = options;
   if (typeof session !== 'object' || session === null || typeof session.client !== 'function') {
     throw new TypeError(`createEc2Loaders: session must be a Session, got ${String(session)}`);
   }
@@ -62,7 +76,20 @@ export function createEc2Loaders(options: Ec2LoadersOptions): Ec2Loaders {
       `createEc2Loaders: maxBatchSize must be an integer in 1..${MAX_IDS_PER_CALL}, got ${String(options.maxBatchSize)}`,
     );
   }
-  const ctx: LoaderContext = { session, signal, budget, limits, maxBatchSize };
+  const ctx: LoaderContext = { session, signal, budget, cache, limits, maxBatchSize };
   const loaders = createRegionalLoaders(ctx);
-  return { ...loaders, listInstances: (args) => listInstances(ctx, loaders.instance, args) };
+  // Per request, like the DataLoaders: one listing per distinct arguments, however often asked.
+  const listings = new Map<string, Promise<Page<Instance>>>();
+  return {
+    ...loaders,
+    listInstances(args) {
+      const key = canonicalJson(args);
+      let listing = listings.get(key);
+      if (!listing) {
+        listing = listInstances(ctx, loaders.instance, args);
+        listings.set(key, listing);
+      }
+      return listing;
+    },
+  };
 }

@@ -1,4 +1,4 @@
-import { createAwsCallBudget } from '@rolegraph/credentials/aws';
+import { createAnswerCache, createAwsCallBudget } from '@rolegraph/credentials/aws';
 import { awsError, createFakeSession as fakeSession } from '@rolegraph/credentials/testing';
 import { describe, expect, it } from 'vitest';
 import { fakeEc2, idsSent, instanceId } from '../test/fake-ec2.js';
@@ -44,8 +44,9 @@ describe('listInstances', () => {
     const ec2 = createEc2Loaders({ session, budget });
     const first = await ec2.listInstances({ region: 'us-east-1', first: 5 });
     await ec2.listInstances({ region: 'us-east-1', first: 5, after: first.endCursor });
+    // (The same arguments again would be the same listing: these differ.)
     const third = await ec2
-      .listInstances({ region: 'us-east-1', first: 5, after: first.endCursor })
+      .listInstances({ region: 'us-east-1', first: 6, after: first.endCursor })
       .catch((e: unknown) => e);
     expect(third).toMatchObject({ code: AdapterErrorCode.AWS_CALL_BUDGET_EXCEEDED, retryable: false });
     // Loads through the same request's other loaders are refused too.
@@ -222,3 +223,47 @@ function chunkSizes(total: number, size: number): number[] {
   for (let left = total; left > 0; left -= size) sizes.push(Math.min(size, left));
   return sizes;
 }
+
+describe('listings per request, and the answer cache', () => {
+  it('the same listing twice in one set of loaders is one call, whatever order the filter was written in', async () => {
+    const { session, calls } = fakeSession(fakeEc2(fleet));
+    const ec2 = createEc2Loaders({ session });
+    const [a, b] = await Promise.all([
+      ec2.listInstances({
+        region: 'us-east-1',
+        first: 5,
+        filter: { states: ['running'], tags: [{ key: 'Team' }] },
+      }),
+      ec2.listInstances({
+        region: 'us-east-1',
+        filter: { tags: [{ key: 'Team' }], states: ['running'] },
+        first: 5,
+      }),
+    ]);
+    const c = await ec2.listInstances({
+      region: 'us-east-1',
+      first: 5,
+      filter: { states: ['running'], tags: [{ key: 'Team' }] },
+    });
+    expect(calls).toHaveLength(1);
+    expect(b).toBe(a);
+    expect(c).toBe(a);
+    // Other arguments are another listing.
+    await ec2.listInstances({ region: 'us-east-1', first: 6 });
+    expect(calls).toHaveLength(2);
+  });
+
+  it('a second request lists from the cache and resolves ids primed from it', async () => {
+    const { session, calls } = fakeSession(fakeEc2(fleet));
+    const answers = createAnswerCache();
+    const one = createEc2Loaders({ session, cache: answers.forRequest() });
+    const page = await one.listInstances({ region: 'us-east-1', first: 5 });
+    const view = answers.forRequest();
+    const two = createEc2Loaders({ session, cache: view });
+    const again = await two.listInstances({ region: 'us-east-1', first: 5 });
+    expect(again.items).toEqual(page.items);
+    expect(await two.instance.load({ region: 'us-east-1', id: page.items[0]!.id })).toEqual(page.items[0]);
+    expect(calls).toHaveLength(1);
+    expect(view.stats()).toMatchObject({ hits: 1, misses: 0 });
+  });
+});

@@ -1,5 +1,10 @@
 import type { Session } from '@rolegraph/credentials';
-import type { AwsCallBudget, AwsCallContext, AwsRateLimiter } from '@rolegraph/credentials/aws';
+import type {
+  AwsCallBudget,
+  AwsCallContext,
+  AwsRateLimiter,
+  RequestAnswerCache,
+} from '@rolegraph/credentials/aws';
 import type { LimitFunction } from 'p-limit';
 import { S3Error } from './errors.js';
 
@@ -9,6 +14,8 @@ export interface LoaderContext {
   signal?: AbortSignal | undefined;
   /** The request's AWS-call budget, taken by every call. */
   budget?: AwsCallBudget | undefined;
+  /** The request's view of the process-wide AWS-answer cache. */
+  cache?: RequestAnswerCache | undefined;
   /** The process-wide rate limiter every call (and retry) waits on. */
   limits?: AwsRateLimiter | undefined;
   /** Caps how many per-bucket calls of this request are in flight at once. */
@@ -33,6 +40,7 @@ export function callContext(
     region,
     signal: ctx.signal,
     budget: ctx.budget,
+    cache: ctx.cache,
     limits: ctx.limits,
     about: bucket === undefined ? undefined : `for bucket ${bucket}`,
     toError: (message, options) => new S3Error(message, { ...options, bucket }),

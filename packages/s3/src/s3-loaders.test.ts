@@ -1,3 +1,4 @@
+import { createAnswerCache } from '@rolegraph/credentials/aws';
 import {
   awsError,
   createFakeSession as fakeSession,
@@ -311,7 +312,8 @@ describe('createS3Loaders', () => {
     const results = await s3.tags.loadMany(['alpha', 'beta']);
     expect(results).toMatchObject([{ code: AdapterErrorCode.ABORTED }, { code: AdapterErrorCode.ABORTED }]);
     await expect(s3.region.load('unlisted')).rejects.toMatchObject({ code: AdapterErrorCode.ABORTED });
-    await expect(s3.listBuckets()).rejects.toMatchObject({ code: AdapterErrorCode.ABORTED });
+    // (The listing made before the abort is this request's answer, like a loaded key.)
+    await expect(s3.listBuckets({ prefix: 'a' })).rejects.toMatchObject({ code: AdapterErrorCode.ABORTED });
     expect(calls).toHaveLength(1);
   });
 
@@ -319,5 +321,46 @@ describe('createS3Loaders', () => {
     const { session } = fakeSession(() => ({}));
     expect(() => createS3Loaders({ session, concurrency: 0 })).toThrow(/concurrency/);
     expect(() => createS3Loaders({ session, defaultRegion: '' })).toThrow(/defaultRegion/);
+  });
+});
+
+describe('listings per request, and the answer cache', () => {
+  it('the same listing twice in one set of loaders is one call', async () => {
+    const { session, calls } = fakeSession(fakeS3(buckets));
+    const s3 = createS3Loaders({ session });
+    const [a, b] = await Promise.all([s3.listBuckets(), s3.listBuckets({})]);
+    expect(b).toBe(a);
+    await Promise.all([
+      s3.listObjects({ bucket: 'alpha', prefix: 'x/' }),
+      s3.listObjects({ prefix: 'x/', bucket: 'alpha' }),
+    ]);
+    expect(calls.map((c) => c.operation)).toEqual(['ListBuckets', 'ListObjectsV2']);
+  });
+
+  it('"no such configuration" is a cached value; errors are not cached', async () => {
+    let failBeta = true;
+    const fake = fakeS3(buckets);
+    const { session, calls } = fakeSession((call) => {
+      if (call.operation === 'GetBucketEncryption' && call.input.Bucket === 'beta' && failBeta) {
+        failBeta = false;
+        throw awsError('InternalError', 500);
+      }
+      return fake(call);
+    });
+    const answers = createAnswerCache();
+    const load = async () => {
+      const s3 = createS3Loaders({ session, cache: answers.forRequest() });
+      await s3.listBuckets();
+      return Promise.all([s3.tags.load('beta'), s3.encryption.load('beta').catch((e: S3Error) => e.code)]);
+    };
+    expect(await load()).toEqual([[], AdapterErrorCode.AWS_UNAVAILABLE]);
+    expect(await load()).toEqual([[], null]);
+    expect(await load()).toEqual([[], null]);
+    expect(calls.map((c) => c.operation)).toEqual([
+      'ListBuckets',
+      'GetBucketTagging',
+      'GetBucketEncryption',
+      'GetBucketEncryption',
+    ]);
   });
 });

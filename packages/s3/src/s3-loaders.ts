@@ -1,5 +1,10 @@
 import type { Session } from '@rolegraph/credentials';
-import type { AwsCallBudget, AwsRateLimiter } from '@rolegraph/credentials/aws';
+import {
+  type AwsCallBudget,
+  type AwsRateLimiter,
+  canonicalJson,
+  type RequestAnswerCache,
+} from '@rolegraph/credentials/aws';
 import type DataLoader from 'dataloader';
 import pLimit from 'p-limit';
 import { type BucketLoaders, createBucketLoaders } from './bucket-loaders.js';
@@ -20,9 +25,15 @@ export interface S3LoadersOptions {
    */
   budget?: AwsCallBudget;
   /**
+   * The request's view of the process-wide AWS-answer cache (`createAnswerCache().forRequest()`):
+   * answers within their TTL are not asked again, identical calls in flight are shared.
+   * @default no cache
+   */
+  cache?: RequestAnswerCache;
+  /**
    * The process-wide rate limiter (`createAwsRateLimiter`). AWS meters S3 per bucket prefix at
    * rates far above what these loaders send, so it meters S3 only when configured to
-   * (`limits: { s3: { burst, refillPerSecond } }`). @default no limit
+   * (`limits: { burst, refillPerSecond }`). @default no limit
    */
   limits?: AwsRateLimiter;
   /**
@@ -38,13 +49,30 @@ export interface S3LoadersOptions {
   defaultRegion?: string;
 }
 
-/** The S3 loaders of one request. Build a new set per request: they cache what they load. */
+/**
+ * The S3 loaders of one request. Build a new set per request: they cache what they load, and
+ * the same listing arguments twice cost one listing.
+ */
 export interface S3Loaders extends BucketLoaders {
   /** One page of the account's buckets; primes `region` with each bucket's `BucketRegion`. */
   listBuckets(args?: ListBucketsArgs): Promise<Page<Bucket>>;
   /** Bucket name → region. */
   region: DataLoader<string, string, string>;
   listObjects(args: ListObjectsArgs): Promise<ObjectPage>;
+}
+
+/** Per request, like the DataLoaders: one listing per distinct arguments, however often asked. */
+function once<A, R>(list: (args: A) => Promise<R>): (args: A) => Promise<R> {
+  const listings = new Map<string, Promise<R>>();
+  return (args) => {
+    const key = canonicalJson(args ?? {});
+    let listing = listings.get(key);
+    if (!listing) {
+      listing = list(args);
+      listings.set(key, listing);
+    }
+    return listing;
+  };
 }
 
 /**
@@ -64,7 +92,7 @@ export const DEFAULT_CONCURRENCY = 16;
  * const tags = await s3.tags.loadMany(items.map((b) => b.name)); // 1 call per bucket, ≤ 8 at once
  */
 export function createS3Loaders(options: S3LoadersOptions): S3Loaders {
-  const { session, signal, budget, limits } = options;
+  const { session, signal, budget, cache, limits } = options;
   if (typeof session !== 'object' || session === null || typeof session.client !== 'function') {
     throw new TypeError(`createS3Loaders: session must be a Session, got ${String(session)}`);
   }
@@ -78,12 +106,20 @@ export function createS3Loaders(options: S3LoadersOptions): S3Loaders {
   if (typeof defaultRegion !== 'string' || defaultRegion.length === 0) {
     throw new TypeError(`createS3Loaders: defaultRegion must be a region name, got ${String(defaultRegion)}`);
   }
-  const ctx: LoaderContext = { session, signal, budget, limits, limit: pLimit(concurrency), defaultRegion };
+  const ctx: LoaderContext = {
+    session,
+    signal,
+    budget,
+    cache,
+    limits,
+    limit: pLimit(concurrency),
+    defaultRegion,
+  };
   const region = createBucketRegionLoader(ctx);
   return {
-    listBuckets: (args) => listBuckets(ctx, region, args),
+    listBuckets: once((args?: ListBucketsArgs) => listBuckets(ctx, region, args)),
     region,
     ...createBucketLoaders(ctx, region),
-    listObjects: (args) => listObjects(ctx, region, args),
+    listObjects: once((args: ListObjectsArgs) => listObjects(ctx, region, args)),
   };
 }

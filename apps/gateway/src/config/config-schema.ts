@@ -1,5 +1,6 @@
 import { accountIdOf, REGION_PATTERN, ROLE_ARN_PATTERN, ROLE_DURATION_SECONDS } from '@rolegraph/credentials';
 import { z } from 'zod';
+import { type CacheConfig, cacheSchema } from '../cache/cache-config.js';
 
 const accountIdSchema = z.string().regex(/^\d{12}$/, 'must be a 12-digit account id');
 const regionSchema = z.string().regex(REGION_PATTERN, 'must be a region such as us-east-1');
@@ -357,6 +358,7 @@ export const gatewayConfigSchema = z
     aws: awsSchema.default(awsSchema.parse({})),
     tracing: tracingSchema.optional(),
     persistedOperations: persistedOperationsSchema.optional(),
+    cache: cacheSchema.default(cacheSchema.parse({})),
   })
   .superRefine((config, ctx) => {
     if (config.accounts.length === 0 && config.profiles === undefined && config.organization === undefined) {
@@ -506,4 +508,6 @@ export interface GatewayConfig {
   organization?: OrganizationConfig;
   /** Only these documents are run (unless `allowArbitraryOperations`); absent: any document. */
   persistedOperations?: PersistedOperationsConfig;
+  /** The AWS-answer cache (`src/cache/`). */
+  cache: CacheConfig;
 }

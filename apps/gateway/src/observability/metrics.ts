@@ -17,6 +17,8 @@ export interface GatewayMetrics {
   accountDiscoveries: Counter<'outcome'>;
   /** Accounts of the current snapshot, by source (static: `accounts` and `profiles`; organization). */
   accounts: Gauge<'source'>;
+  awsAnswers: Counter<'source'>;
+  answerStoreErrors: Counter<'action'>;
 }
 
 /**
@@ -100,5 +102,15 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Gatew
       labelNames: ['source'],
       registers,
     }),
+    awsAnswers: counter(
+      'aws_answers_total',
+      'AWS answers used by requests, by source: cache (stored answer), shared (an identical call in flight), aws (sent).',
+      ['source'],
+    ),
+    answerStoreErrors: counter(
+      'answer_store_errors_total',
+      'Reads and writes of the AWS-answer store that failed (each read became a miss), by action.',
+      ['action'],
+    ),
   };
 }

@@ -80,7 +80,8 @@ function guarded<P, A>(
 }
 
 /**
- * `accounts(aliases:)`: at most `limits.maxAccountNames` names, repeats answered once, and the
+ * `accounts(aliases:)`: at most `limits.maxAccountNames` names, repeats answered once (an account
+ * named by alias and by id too: one entry, at its first name), and the
  * names that cannot be used reported as one error per code naming the first ten (the rest are
  * `null` without an error of their own), so 20,000 unknown names are not 20,000 errors and log lines.
  */
@@ -101,22 +102,30 @@ function guardedAccounts(resolve: AccountsResolver, limits: LimitsConfig): Accou
       group.names.push(distinct[index] ?? '');
       firstOfCode.set(code, group);
     });
-    return results.map((result, index) => {
+    // One entry per account, whatever names the query used for it (alias and id): at its first name.
+    const seen = new Set<unknown>();
+    return results.flatMap((result, index) => {
       const code = typedError(result)?.code;
-      if (!code) return result;
+      if (!code) {
+        if (seen.has(result)) return [];
+        seen.add(result);
+        return [result];
+      }
       const group = firstOfCode.get(code);
-      if (!group || group.index !== index) return null;
-      if (group.names.length === 1) return result;
+      if (!group || group.index !== index) return [null];
+      if (group.names.length === 1) return [result];
       const named = group.names.slice(0, NAMED_IN_ERRORS).map((n) => JSON.stringify(n.slice(0, 64)));
       const more = group.names.length - named.length;
       const reason =
         code === GatewayErrorCode.FORBIDDEN
           ? 'are not available to this caller'
           : 'are not configured accounts';
-      return new GatewayError(
-        `${group.names.length} names in aliases ${reason}: ${named.join(', ')}${more > 0 ? ` and ${more} more` : ''}`,
-        { code: code as GatewayErrorCode },
-      );
+      return [
+        new GatewayError(
+          `${group.names.length} names in aliases ${reason}: ${named.join(', ')}${more > 0 ? ` and ${more} more` : ''}`,
+          { code: code as GatewayErrorCode },
+        ),
+      ];
     });
   };
 }

@@ -1,5 +1,10 @@
 import type { Session } from '@rolegraph/credentials';
-import { type AwsCallBudget, type AwsRateLimiter, toAwsCallError } from '@rolegraph/credentials/aws';
+import {
+  type AwsCallBudget,
+  type AwsRateLimiter,
+  type RequestAnswerCache,
+  toAwsCallError,
+} from '@rolegraph/credentials/aws';
 import { createEc2Loaders, type Ec2Loaders } from '@rolegraph/ec2';
 import { createS3Loaders, type S3Loaders } from '@rolegraph/s3';
 import type { AccountSnapshot } from '../accounts/account-snapshot.js';
@@ -58,6 +63,8 @@ export type GatewayContext = {
   budget: AwsCallBudget;
   /** The process-wide AWS rate limiter (`limits.aws`). */
   limits: AwsRateLimiter;
+  /** This request's view of the AWS-answer cache (absent with `cache.enabled: false`). */
+  cache?: RequestAnswerCache | undefined;
 };
 
 export interface RequestAccountsOptions {
@@ -71,6 +78,8 @@ export interface RequestAccountsOptions {
   limits?: AwsRateLimiter | undefined;
   /** The STS region, named by a credentials failure found before any call. */
   stsRegion?: string | undefined;
+  /** This request's view of the process-wide AWS-answer cache, read only through scopes it authorized. */
+  cache?: RequestAnswerCache | undefined;
   /** The process-wide session of an account (instrumented for metrics). */
   sessionFor: (account: AccountConfig) => Session;
 }
@@ -90,7 +99,7 @@ function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T | 
 
 /** Builds the per-request account view: nothing is created until a resolver asks. */
 export function createRequestAccounts(options: RequestAccountsOptions): RequestAccounts {
-  const { snapshot, caller, gate, signal, budget, limits } = options;
+  const { snapshot, caller, gate, signal, budget, limits, cache } = options;
   const allows = (c: Caller, account: AccountConfig) => snapshot.allows(c.accounts, account);
   const notDiscovered = (name: string) =>
     new GatewayError(
@@ -129,7 +138,7 @@ export function createRequestAccounts(options: RequestAccountsOptions): RequestA
       config: account,
       session: getSession,
       ec2() {
-        ec2 ??= createEc2Loaders({ session: getSession(), signal, budget, limits });
+        ec2 ??= createEc2Loaders({ session: getSession(), signal, budget, limits, cache });
         return ec2;
       },
       s3() {
@@ -138,6 +147,7 @@ export function createRequestAccounts(options: RequestAccountsOptions): RequestA
           signal,
           budget,
           limits,
+          cache,
           defaultRegion: account.regions[0] ?? 'us-east-1',
         });
         return s3;

@@ -249,7 +249,7 @@ export type Query = {
   __typename?: 'Query';
   /** One account by alias or id. */
   account?: Maybe<Account>;
-  /** Every account the caller may use (configured, and discovered from the organization), or the named ones (aliases or ids), in order. An account that cannot be used is null with an error. */
+  /** Every account the caller may use (configured, and discovered from the organization), or the named ones (aliases or ids), in order, each account once (at the first name given for it). An account that cannot be used is null with an error. */
   accounts: Array<Maybe<Account>>;
   bucket?: Maybe<Bucket>;
   buckets?: Maybe<BucketConnection>;

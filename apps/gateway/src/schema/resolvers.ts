@@ -1,4 +1,4 @@
-import { callAws } from '@rolegraph/credentials/aws';
+import { callAws, type Page } from '@rolegraph/credentials/aws';
 import type { Instance, InstanceFilter } from '@rolegraph/ec2';
 import type { Bucket, S3Loaders, S3Object } from '@rolegraph/s3';
 import { GraphQLError, GraphQLScalarType, Kind } from 'graphql';
@@ -59,15 +59,21 @@ async function listInstances(scope: AccountScope, args: AccountInstancesArgs, co
   }
   const filter = toFilter(args.filter);
   const loaders = scope.ec2();
-  const pages = await Promise.all(
-    regions.slice(start.r).map(async (region, i) => {
-      const after = i === 0 ? start.c : null;
-      const page = await scope.run(() =>
-        loaders.listInstances({ region, ...(filter ? { filter } : {}), first, after }),
-      );
-      return { r: start.r + i, page };
-    }),
-  );
+  // Region by region, and a later region only while the page is not full (or is exactly full,
+  // to learn whether anything follows): a walk over many regions asks each region once per page
+  // it shows, not on every page.
+  const pages: Array<{ r: number; page: Page<Instance> }> = [];
+  let items = 0;
+  for (let r = start.r; r < regions.length; r++) {
+    const region = regions[r] as string;
+    const after = r === start.r ? start.c : null;
+    const page = await scope.run(() =>
+      loaders.listInstances({ region, ...(filter ? { filter } : {}), first, after }),
+    );
+    pages.push({ r, page });
+    items += page.items.length;
+    if (page.hasNextPage || items > first) break;
+  }
   return connectionFromPages({
     pages,
     first,
@@ -189,6 +195,7 @@ export const resolvers: Resolvers = {
             signal: context.signal,
             budget: context.budget,
             limits: context.limits,
+            cache: context.cache,
           },
           { operation: 'GetCallerIdentity', input: {} },
           (abortSignal) => session.callerIdentity({ region, ...(abortSignal ? { abortSignal } : {}) }),

@@ -4,7 +4,7 @@ export const typeDefs = /* GraphQL */ `
   scalar DateTime
 
   type Query {
-    "Every account the caller may use (configured, and discovered from the organization), or the named ones (aliases or ids), in order. An account that cannot be used is null with an error."
+    "Every account the caller may use (configured, and discovered from the organization), or the named ones (aliases or ids), in order, each account once (at the first name given for it). An account that cannot be used is null with an error."
     accounts(aliases: [String!]): [Account]!
     "One account by alias or id."
     account(account: String!): Account

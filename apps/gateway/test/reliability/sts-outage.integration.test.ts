@@ -30,7 +30,12 @@ describe('STS outages', () => {
   });
 
   async function start(options: Parameters<typeof startHarness>[0] = {}): Promise<Harness> {
-    h = await startHarness({ ...options, deps: { clientDefaults: {}, ...options.deps } });
+    // No answer cache: every query must use the credentials of the moment (a cached answer needs none).
+    h = await startHarness({
+      ...options,
+      config: { cache: { enabled: false }, ...options.config },
+      deps: { clientDefaults: {}, ...options.deps },
+    });
     h.gateway.sessions.on((event) => events.push(event));
     return h;
   }

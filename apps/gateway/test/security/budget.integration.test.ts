@@ -47,10 +47,25 @@ describe('the per-request AWS-call budget at run time', () => {
   it('the same query within the budget answers in full; the budget is per request', async () => {
     h = await startHarness({ config: { limits: { maxAwsCalls: 4 } } });
     for (let i = 0; i < 2; i++) {
-      const r = await gql<Data>(h.gateway, QUERY);
+      // no-cache: each run really sends its 4 calls.
+      const r = await gql<Data>(h.gateway, QUERY, undefined, { 'cache-control': 'no-cache' });
       expect(r.body.errors).toBeUndefined();
       expect(r.body.data?.account.instances.nodes.every((n) => n.volumes !== null)).toBe(true);
     }
     expect(h.sandbox.admin.calls({ service: 'ec2' })).toBe(8);
+  });
+
+  it('answers from the answer cache take no budget: the request log counts 0 AWS calls', async () => {
+    h = await startHarness({ config: { limits: { maxAwsCalls: 4 } } });
+    const cold = await gql<Data>(h.gateway, QUERY);
+    expect(cold.body.errors).toBeUndefined();
+    h.sandbox.admin.reset();
+    h.logs.length = 0;
+    const cached = await gql<Data>(h.gateway, QUERY);
+    expect(cached.body.errors).toBeUndefined();
+    expect(cached.body.data).toEqual(cold.body.data);
+    expect(h.sandbox.admin.calls()).toBe(0);
+    const line = h.logs.find((l) => l.msg === 'request');
+    expect(line).toMatchObject({ awsCalls: 0 });
   });
 });

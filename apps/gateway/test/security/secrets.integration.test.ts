@@ -93,7 +93,8 @@ describe('no credential the sandbox issued ever leaves the gateway', () => {
     }
     return response.status;
   }
-  const as = (key: string) => ({ 'x-api-key': key });
+  // no-cache: every fault scenario below must reach the (faulty) sandbox, not the answer cache.
+  const as = (key: string) => ({ 'x-api-key': key, 'cache-control': 'no-cache' });
   const everything = `{ accounts { alias status { callerIdentity { account arn userId } credentialState lastError { code message } }
       instances { nodes { id securityGroups { id } volumes { id } } } buckets { nodes { name region tags { key } encryption { algorithm } } } } }`;
 

@@ -1,4 +1,5 @@
 import type { Session } from '../session.js';
+import { isReadOperation, type RequestAnswerCache } from './answer-cache/answer-cache.js';
 import { AwsCallError, type AwsCallErrorOptions } from './aws-call-error.js';
 import type { AwsCallBudget } from './call-budget.js';
 import {
@@ -28,7 +29,8 @@ export interface AwsRequest {
 
 /** What every AWS call of one adapter's request shares. */
 export interface AwsCallContext {
-  session: Pick<Session, 'accountId'>;
+  /** Whose call it is. `roleArn` is required with `cache`: it is part of every answer's key. */
+  session: Pick<Session, 'accountId'> & Partial<Pick<Session, 'roleArn'>>;
   /** The service as its SDK client names it, lower case: `ec2`, `s3`, `sts`. */
   service: string;
   region: string;
@@ -36,6 +38,12 @@ export interface AwsCallContext {
   signal?: AbortSignal | undefined;
   /** Calls this unit of work may still send; once spent, no call is sent. */
   budget?: AwsCallBudget | undefined;
+  /**
+   * The request's view of the answer cache (`createAnswerCache().forRequest()`): read operations
+   * are answered from it when they can be, and identical calls in flight share one send. A hit
+   * or a shared call takes no budget unit (the budget counts calls sent). @default no cache
+   */
+  cache?: RequestAnswerCache | undefined;
   /**
    * The process-wide rate limiter: a call waits for a token of its bucket (bounded by `signal`)
    * instead of being sent to be throttled, and so does every retry of it.
@@ -122,6 +130,11 @@ export function toAwsCallError(error: unknown, context: AwsCallContext, operatio
  * already renewed and retried by the session's clients; a cache, a rate limit, a budget or a
  * trace span for every AWS call goes here.
  *
+ * With `context.cache`, a read operation is answered from the cache when it holds a fresh
+ * enough answer, or waits for an identical call already in flight; only a call actually sent
+ * takes a budget unit. What `send` returns is what is cached, so an answer `send` turns into a
+ * value (S3's "no such configuration") is cached too; an error never is.
+ *
  * @example
  * const input = { AllRegions: false };
  * const output = await callAws(ctx, { operation: 'DescribeRegions', input }, (signal) =>
@@ -134,36 +147,69 @@ export async function callAws<T>(
   send: (signal: AbortSignal | undefined) => Promise<T>,
 ): Promise<T> {
   const { operation } = request;
-  const { signal, budget } = context;
-  if (budget && !signal?.aborted && !budget.take()) {
-    const toError = context.toError ?? plainError;
-    throw toError(
-      `${operation}${about(context)} not sent in ${place(context)}: the request's budget of ${budget.limit} AWS calls is spent`,
-      {
-        service: context.service,
-        operation,
-        accountId: context.session.accountId,
-        region: context.region,
-        code: AdapterErrorCode.AWS_CALL_BUDGET_EXCEEDED,
-        retryable: false,
-      },
-    );
+  const { signal, budget, cache } = context;
+  const takeBudget = () => {
+    if (budget && !signal?.aborted && !budget.take()) throw budgetSpent(context, operation, budget);
+  };
+  // Whatever goes out to AWS, metered and counted: a cache hit never gets here. The bucket's
+  // token is waited for with the send's signal (a shared call's own, in the cache path).
+  const sendCounted = async (sendSignal: AbortSignal | undefined): Promise<T> => {
+    const meter = await meterCall({ ...context, signal: sendSignal }, request);
+    let failure: unknown;
+    try {
+      return await send(sendSignal);
+    } catch (error) {
+      failure = error;
+      budget?.recordFailure();
+      throw error;
+    } finally {
+      await meter?.end(failure);
+    }
+  };
+  if (cache && isReadOperation(operation)) {
+    const roleArn = context.session.roleArn;
+    if (typeof roleArn !== 'string') {
+      throw new TypeError(`callAws: a context with a cache needs session.roleArn (${operation})`);
+    }
+    try {
+      return await cache.answer(
+        {
+          roleArn,
+          accountId: context.session.accountId,
+          region: context.region,
+          service: context.service,
+          operation,
+          input: request.input,
+          signal,
+        },
+        { beforeSend: takeBudget, send: sendCounted },
+      );
+    } catch (error) {
+      throw toAwsCallError(error, context, operation);
+    }
   }
+  takeBudget();
   if (signal?.aborted) throw toAwsCallError(signal.reason, context, operation);
-  // The call's bucket: wait for a token (the signal ends the wait); its retries take one each.
-  const meter = await meterCall(context, request).catch((error: unknown) => {
-    throw toAwsCallError(error, context, operation);
-  });
-  let failure: unknown;
   try {
-    return await send(signal);
+    return await sendCounted(signal);
   } catch (error) {
-    failure = error;
-    budget?.recordFailure();
     throw toAwsCallError(error, context, operation);
-  } finally {
-    await meter?.end(failure);
   }
+}
+
+function budgetSpent(context: AwsCallContext, operation: string, budget: AwsCallBudget): AwsCallError {
+  const toError = context.toError ?? plainError;
+  return toError(
+    `${operation}${about(context)} not sent in ${place(context)}: the request's budget of ${budget.limit} AWS calls is spent`,
+    {
+      service: context.service,
+      operation,
+      accountId: context.session.accountId,
+      region: context.region,
+      code: AdapterErrorCode.AWS_CALL_BUDGET_EXCEEDED,
+      retryable: false,
+    },
+  );
 }
 
 /**

@@ -1,3 +1,24 @@
+export type {
+  AnswerCache,
+  AnswerCacheOptions,
+  AnswerCacheStats,
+  AnswerCall,
+  AnswerCounts,
+  AnswerFreshness,
+  AnswerSend,
+  AnswerTtlSeconds,
+  RequestAnswerCache,
+} from './answer-cache/answer-cache.js';
+export {
+  createAnswerCache,
+  DEFAULT_ANSWER_CACHE_MAX_BYTES,
+  DEFAULT_ANSWER_TTL_SECONDS,
+  isReadOperation,
+} from './answer-cache/answer-cache.js';
+export type { AnswerKeyParts } from './answer-cache/answer-key.js';
+export { answerKey, canonicalJson } from './answer-cache/answer-key.js';
+export type { AnswerStore, MemoryAnswerStoreOptions, StoredAnswer } from './answer-cache/answer-store.js';
+export { createMemoryAnswerStore } from './answer-cache/answer-store.js';
 export type { AwsCallErrorOptions, AwsCallSite } from './aws-call-error.js';
 export { AwsCallError } from './aws-call-error.js';
 export type { AwsCallContext, AwsCallErrorFactory, AwsRequest } from './call-aws.js';

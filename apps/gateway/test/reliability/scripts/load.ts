@@ -22,7 +22,12 @@ const heapAfterGc = async () => {
 };
 
 const sandbox = await startSandbox({ host: '127.0.0.1', port: 0 });
-const config = await parseConfig({ accounts: demoAccounts(sandbox), aws: { endpoint: sandbox.endpoint } });
+// No answer cache: what is measured is every query reaching AWS (the sandbox), as without one.
+const config = await parseConfig({
+  accounts: demoAccounts(sandbox),
+  aws: { endpoint: sandbox.endpoint },
+  cache: { enabled: false },
+});
 const identity = { ...sandbox.credentials };
 const gateway = createGateway({ config, sourceCredentials: async () => identity, log: () => {} });
 const server = createServer(gateway);

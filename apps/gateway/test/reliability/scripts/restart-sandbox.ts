@@ -19,7 +19,12 @@ const startOptions = { host: '127.0.0.1', allowShortSessions: true, maxSessionSe
 
 let sandbox: Sandbox = await startSandbox({ ...startOptions, port: 0 });
 const port = sandbox.port;
-const config = await parseConfig({ accounts: demoAccounts(sandbox), aws: { endpoint: sandbox.endpoint } });
+// No answer cache: what is measured is every query reaching AWS (the sandbox), as without one.
+const config = await parseConfig({
+  accounts: demoAccounts(sandbox),
+  aws: { endpoint: sandbox.endpoint },
+  cache: { enabled: false },
+});
 const identity = { ...sandbox.credentials };
 const gateway = createGateway({
   config,
