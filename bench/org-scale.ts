@@ -112,6 +112,8 @@ async function startOrgGateway(sb: SandboxProcess, accounts: number): Promise<Ga
       // it (the defaults refuse it before any call, as they should for a shared gateway).
       limits: { maxAwsCalls: accounts * REGIONS_17.length * 2, maxCost: 1_000_000_000 },
       server: { queryTimeoutMs: 1_800_000 },
+      // Every run asks AWS: the answer cache (on by default) would make the warm run 0 calls.
+      cache: { enabled: false },
     },
     { file: '<bench org-scale>' },
   );
