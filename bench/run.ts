@@ -13,6 +13,7 @@ import { benchFanOut } from './fan-out.js';
 import { benchLatencyThroughput } from './latency-throughput.js';
 import { type BenchSection, renderSection } from './lib/report.js';
 import { benchMemory } from './memory.js';
+import { benchOrgScale } from './org-scale.js';
 import { runSandboxThroughput } from './sandbox-throughput.js';
 
 interface Case {
@@ -47,6 +48,7 @@ const cases: Case[] = [
   { name: 'calls-per-query', run: benchCallsPerQuery },
   { name: 'latency-throughput', run: benchLatencyThroughput },
   { name: 'fan-out', run: benchFanOut },
+  { name: 'org-scale', run: () => benchOrgScale() },
   { name: 'memory', run: benchMemory },
   { name: 'client-memory', run: benchClientMemory },
   { name: 'sandbox-throughput', run: benchSandboxThroughput },

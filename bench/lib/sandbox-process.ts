@@ -68,7 +68,7 @@ export async function startSandboxProcess(options: SandboxProcessOptions): Promi
   const fixture =
     options.buildFixture === false
       ? generateFixture({
-          accounts: 0,
+          accounts: 1,
           bucketsPerAccount: 0,
           instancesPerRegion: 0,
           seed: options.fixture.seed ?? 1,

@@ -13,6 +13,7 @@ import {
 import {
   type AnswerCache,
   type AwsRateLimiter,
+  addAttemptMeter,
   type BucketStore,
   createAwsCallBudget,
   createMemoryAnswerStore,
@@ -273,6 +274,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
           config: config.organization,
           sessions,
           book,
+          limits,
           // Listing with the source credentials themselves: the gateway's own client settings.
           sourceClient: () => {
             if (!sourceClient) {
@@ -285,6 +287,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
               });
               // Once per client, as the session cache's onClient does: AWS call metrics.
               clientMetrics(sourceClient);
+              // Its retries take rate-limit tokens too, as a session client's do.
+              addAttemptMeter(sourceClient);
             }
             return sourceClient;
           },

@@ -98,17 +98,24 @@ export async function listInstances(
       MaxResults: maxResults,
       NextToken: token,
     };
+    // Mapped inside the call: what an answer cache keeps is the (smaller) domain page, and a hit
+    // costs no mapping.
     const output = await callAws(
       callContext(ctx, region, { cursor }),
       { operation: OPERATION, input },
-      (signal) =>
-        ctx.session
+      async (signal) => {
+        const out = await ctx.session
           .client(EC2Client, region)
-          .send(new DescribeInstancesCommand(input), { abortSignal: signal }),
+          .send(new DescribeInstancesCommand(input), { abortSignal: signal });
+        return {
+          instances: (out.Reservations ?? [])
+            .flatMap((r) => r.Instances ?? [])
+            .map((raw) => toInstance(raw, origin)),
+          NextToken: out.NextToken,
+        };
+      },
     );
-    const instances = (output.Reservations ?? [])
-      .flatMap((r) => r.Instances ?? [])
-      .map((raw) => toInstance(raw, origin));
+    const { instances } = output;
     for (const instance of instances) instanceLoader.prime({ region, id: instance.id }, instance);
     const page = cutPage({ items: instances, position, first, nextToken: output.NextToken });
     // A filtered page may come back empty with a token; keep going rather than return nothing.

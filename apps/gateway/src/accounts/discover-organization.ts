@@ -6,7 +6,7 @@ import {
   ListRootsCommand,
   type ListRootsCommandOutput,
 } from '@aws-sdk/client-organizations';
-import { AdapterErrorCode, AwsCallError, callAws } from '@rolegraph/credentials/aws';
+import { AdapterErrorCode, AwsCallError, type AwsRateLimiter, callAws } from '@rolegraph/credentials/aws';
 import { GatewayError, GatewayErrorCode } from '../errors.js';
 
 /** Organizations is a global service: its API lives in us-east-1. */
@@ -56,6 +56,8 @@ export interface DiscoverOrganizationOptions {
   accountId: string;
   /** Aborts the walk: no call is sent after it fires. */
   signal?: AbortSignal | undefined;
+  /** The process-wide AWS rate limiter: each call waits for the lister's Organizations bucket. */
+  limits?: AwsRateLimiter | undefined;
   /** Parents listed at once. @default 4 */
   concurrency?: number;
   /**
@@ -134,6 +136,7 @@ export async function discoverOrganization(options: DiscoverOrganizationOptions)
     service: 'organizations',
     region: ORGANIZATIONS_REGION,
     signal,
+    limits: options.limits,
   };
   const stats = { calls: 0, emptyPages: 0, throttled: 0 };
 

@@ -1,5 +1,6 @@
 import { OrganizationsClient } from '@aws-sdk/client-organizations';
 import { accountIdOf, type SessionCache } from '@rolegraph/credentials';
+import type { AwsRateLimiter } from '@rolegraph/credentials/aws';
 import { createRegionCache } from '@rolegraph/ec2';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import type { OrganizationConfig } from '../config/config-schema.js';
@@ -28,6 +29,8 @@ export interface OrganizationSourceOptions {
    */
   sourceClient: () => OrganizationsSender;
   tuning?: DiscoveryTuning | undefined;
+  /** The process-wide AWS rate limiter every Organizations and DescribeRegions call waits on. */
+  limits?: AwsRateLimiter | undefined;
   /** How long an account's enabled regions are reused (`regions: enabled`). @default 3_600_000 */
   regionsTtlMs?: number;
   now?: () => number;
@@ -55,6 +58,7 @@ export function createOrganizationSource(options: OrganizationSourceOptions): Or
   const regionCache = createRegionCache({
     ttlMs: options.regionsTtlMs ?? 3_600_000,
     ...(options.now ? { now: options.now } : {}),
+    ...(options.limits ? { limits: options.limits } : {}),
   });
   return {
     config,
@@ -62,7 +66,7 @@ export function createOrganizationSource(options: OrganizationSourceOptions): Or
       const client = lister
         ? (lister().client(OrganizationsClient, ORGANIZATIONS_REGION) as OrganizationsSender)
         : options.sourceClient();
-      return discoverOrganization({ ...options.tuning, client, accountId, signal });
+      return discoverOrganization({ ...options.tuning, client, accountId, signal, limits: options.limits });
     },
     enabledRegions: (account, signal) => regionCache.enabledRegions(book.sessionFor(account), { signal }),
   };

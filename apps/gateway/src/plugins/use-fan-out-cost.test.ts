@@ -120,15 +120,15 @@ function nestedFragments(depth: number, width: number, leaf: string): string {
 }
 
 describe('estimateQuery runs in linear time', () => {
-  it('a 9-deep document of 20 spreads per fragment (20^9 uses) is priced in milliseconds', () => {
+  it('a 9-deep document of 20 spreads per fragment (20^9 uses) is priced in under 250 ms', () => {
     const doc = parse(nestedFragments(9, 20, 'accounts { alias }'));
     const started = performance.now();
     const estimate = estimateQuery(doc, undefined, inputs);
-    expect(performance.now() - started).toBeLessThan(50);
+    expect(performance.now() - started).toBeLessThan(250);
     expect(estimate.cost).toBe(20 ** 9 * (1 + 3));
   });
 
-  it('property: nested fragments of any shape take under 50 ms', () => {
+  it('property: nested fragments of any shape take under 250 ms (milliseconds when quiet; the unmemoized walk took seconds)', () => {
     const leaves = fc.constantFrom(
       'accounts { alias }',
       'accounts { instances { nodes { id volumes { id } } } }',
@@ -148,7 +148,7 @@ describe('estimateQuery runs in linear time', () => {
             ...inputs,
             ...(capped ? { maxCost: 100_000, maxAwsCalls: 1000 } : {}),
           });
-          expect(performance.now() - started).toBeLessThan(50);
+          expect(performance.now() - started).toBeLessThan(250);
           expect(estimate.cost).toBeGreaterThan(0);
         },
       ),

@@ -48,7 +48,14 @@ export async function startOrgHarness(
 ): Promise<Harness> {
   const harness = await startHarness({
     sandbox: { fixture: options.fixture ?? nestedOrganization(), ...options.sandbox },
-    config: { accounts: [], ...options.config, organization: { ...ORGANIZATION, ...options.organization } },
+    // The answer cache off unless a test turns it on: these tests follow sessions and calls, and
+    // an in-process query loop answered from memory never lets the re-discovery timers run.
+    config: {
+      accounts: [],
+      cache: { enabled: false },
+      ...options.config,
+      organization: { ...ORGANIZATION, ...options.organization },
+    },
     deps: { discovery: { backoff: { baseMs: 20, maxMs: 200 } }, ...options.deps },
   });
   if (options.wait ?? true) await discovered(harness.gateway);

@@ -32,6 +32,8 @@ describe(`rate limits over ${ACCOUNTS} accounts x ${REGIONS.length} regions, san
       },
       config: {
         aws: { sandbox: {} },
+        // What reaches AWS is what is measured: no answer cache in front of it.
+        cache: { enabled: false },
         server: { queryTimeoutMs: 120_000 },
         limits: { maxCost: 10_000_000, maxAwsCalls: 10_000 },
       },
