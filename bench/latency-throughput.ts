@@ -92,7 +92,7 @@ async function serve(options: ServeOptions): Promise<void> {
       credentials: options.credentials,
       // Hundreds of queries a second on one account are beyond its EC2 buckets, which the gateway
       // would wait for: unmetered here, since this case measures the gateway's own overhead.
-      limits: { aws: { ec2: false } },
+      limits: { aws: { ec2: { nonMutating: false, unfilteredUnpaginated: false } } },
       cache: { enabled: options.cache },
     });
     handler = gateway;
