@@ -5,6 +5,7 @@
  * (the upper limit).
  * The server under test runs in its own process, the sandbox in another, autocannon here.
  * When the target is missed, a short `--cpu-prof` run of the gateway says where its time goes.
+ * Then the `replicas` case (bench/replicas.ts): 1 vs 3 gateway processes on one Redis.
  * Run alone: node --import tsx bench/latency-throughput.ts
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -23,6 +24,7 @@ import { summarizeCpuProfile } from './lib/cpu-profile.js';
 import { AWS_LATENCY_MS, CSRF_HEADERS, isMain, latencyOf, startBenchGateway } from './lib/gateway-harness.js';
 import type { BenchSection } from './lib/report.js';
 import { type SandboxProcess, startSandboxProcess } from './lib/sandbox-process.js';
+import { benchReplicas } from './replicas.js';
 
 const CONNECTIONS = 16;
 const DURATION_S = 10;
@@ -178,6 +180,13 @@ async function answer(url: string): Promise<{ data: { account: unknown } }> {
 }
 
 export async function benchLatencyThroughput(): Promise<BenchSection[]> {
+  const sections = await benchSingleGateway();
+  // The replicas case after this one's sandbox is gone: it starts its own, and Redis.
+  sections.push(...(await benchReplicas()));
+  return sections;
+}
+
+async function benchSingleGateway(): Promise<BenchSection[]> {
   const loadBefore = loadavg()[0] ?? 0;
   const sandbox = await startSandboxProcess({ fixture: FIXTURE, latency: latencyOf(0) });
   const dir = await mkdtemp(join(tmpdir(), 'rolegraph-bench-'));

@@ -16,6 +16,8 @@ import {
   addAttemptMeter,
   type BucketStore,
   createAwsCallBudget,
+  createMemoryAnswerStore,
+  createMemoryBucketStore,
 } from '@rolegraph/credentials/aws';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import { createSchema, createYoga, maskError, type Plugin, type YogaServerInstance } from 'graphql-yoga';
@@ -30,6 +32,7 @@ import { useAccountSnapshot } from './accounts/use-account-snapshot.js';
 import { createAuthenticator } from './auth/authenticate.js';
 import { choosesRetry, createAwsRetryStrategy } from './aws-retry.js';
 import { createGatewayCache } from './cache/create-gateway-cache.js';
+import { createSharedStores } from './cache/shared-stores.js';
 import { answerCacheOf, useAnswerCache } from './cache/use-answer-cache.js';
 import type { GatewayConfig } from './config/config-schema.js';
 import { failureOf, redact, toGraphQLError, typedError, withCode } from './errors.js';
@@ -85,7 +88,7 @@ export interface GatewayDeps {
   /**
    * Where the AWS rate-limit buckets (`limits.aws`) live: one process by default; a shared store
    * (Redis) makes replicas draw on the same account's buckets.
-   * @default process memory
+   * @default the shared Redis with `cache.redis`, else process memory
    */
   bucketStore?: BucketStore;
   /** Structured log sink. @default JSON lines on stdout */
@@ -220,8 +223,21 @@ export function createGateway(deps: GatewayDeps): Gateway {
       ? createOtlpTracing(config.tracing)
       : undefined;
   const tracer = tracing?.provider.getTracer('@rolegraph/gateway');
+  // With cache.redis: answers and rate-limit buckets shared by the replicas, each falling back
+  // to this process's memory while Redis does not answer.
+  const shared = config.cache.redis
+    ? createSharedStores({
+        config: config.cache.redis,
+        local: {
+          answers: createMemoryAnswerStore({ maxBytes: config.cache.maxBytes }),
+          buckets: createMemoryBucketStore(),
+        },
+        log,
+        metrics,
+      })
+    : undefined;
   // One limiter for the process: every request's AWS calls and every AssumeRole wait on it.
-  const limits = createGatewayRateLimiter(config, { store: deps.bucketStore, log, now });
+  const limits = createGatewayRateLimiter(config, { store: deps.bucketStore ?? shared?.buckets, log, now });
   const sessions =
     deps.sessions ??
     createSessionCache({
@@ -290,7 +306,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
   // One cache for the process: every request's loaders read through it, after authorization.
   const answerCache =
     deps.answerCache === undefined
-      ? createGatewayCache(config.cache, { log, metrics, now })
+      ? createGatewayCache(config.cache, { log, metrics, now, store: shared?.answers })
       : (deps.answerCache ?? undefined);
   const authenticate = createAuthenticator(config.auth, { now });
   const csrfHeader = config.server.csrfHeaders[0] ?? 'x-graphql-yoga-csrf';
@@ -466,6 +482,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
         unsubscribe();
         if (ownsSessions) sessions.close();
         await yoga.dispose();
+        await shared?.close();
         await tracing?.shutdown();
       })();
       return closed;

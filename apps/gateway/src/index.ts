@@ -18,6 +18,15 @@ export { discoverOrganization } from './accounts/discover-organization.js';
 export type { DiscoveryTuning } from './accounts/organization-source.js';
 export type { Authenticate } from './auth/authenticate.js';
 export { createAuthenticator, hashApiKey } from './auth/authenticate.js';
+export type { RedisAnswerStoreOptions } from './cache/redis-answer-store.js';
+export { createRedisAnswerStore } from './cache/redis-answer-store.js';
+export type { BucketClock, RedisBucketStoreOptions } from './cache/redis-bucket-store.js';
+export { createRedisBucketStore } from './cache/redis-bucket-store.js';
+export type { RedisConfig } from './cache/redis-config.js';
+export type { RedisLink, RedisLinkOptions, RedisState } from './cache/redis-link.js';
+export { createRedisLink, RedisTimeoutError, redactRedisUrl } from './cache/redis-link.js';
+export type { SharedStores, SharedStoresOptions } from './cache/shared-stores.js';
+export { createSharedStores } from './cache/shared-stores.js';
 export type { ConfigIssue } from './config/config-error.js';
 export { ConfigError } from './config/config-error.js';
 export type {

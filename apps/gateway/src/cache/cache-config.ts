@@ -1,5 +1,6 @@
 import { DEFAULT_ANSWER_CACHE_MAX_BYTES } from '@rolegraph/credentials/aws';
 import { z } from 'zod';
+import { redisSchema } from './redis-config.js';
 
 /** `default`, a service (`ec2`) or `service:Operation` (`ec2:DescribeInstances`). */
 const ttlNameSchema = z
@@ -28,6 +29,11 @@ export const cacheSchema = z.strictObject({
     .min(64 * 1024)
     .max(64 * 1024 * 1024 * 1024)
     .default(DEFAULT_ANSWER_CACHE_MAX_BYTES),
+  /**
+   * Redis shared by gateway replicas: the answers and the rate-limit buckets live there (each
+   * replica falls back to its own memory while Redis does not answer). Absent: memory only.
+   */
+  redis: redisSchema.optional(),
 });
 
 export type CacheConfig = z.output<typeof cacheSchema>;

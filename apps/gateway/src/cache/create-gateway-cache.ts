@@ -1,4 +1,4 @@
-import { type AnswerCache, createAnswerCache } from '@rolegraph/credentials/aws';
+import { type AnswerCache, type AnswerStore, createAnswerCache } from '@rolegraph/credentials/aws';
 import { redact } from '../errors.js';
 import type { LogFn } from '../observability/log.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
@@ -6,20 +6,22 @@ import type { CacheConfig } from './cache-config.js';
 
 /**
  * The gateway's one process-wide AWS-answer cache, from `config.cache`: in memory, bounded by
- * `maxBytes`, or nothing when `enabled: false`.
+ * `maxBytes` (or in `store`: the shared Redis with `cache.redis`), or nothing when
+ * `enabled: false`.
  *
  * @example
  * const cache = createGatewayCache(config.cache, { log, metrics });
  */
 export function createGatewayCache(
   config: CacheConfig,
-  deps: { log: LogFn; metrics: GatewayMetrics; now?: () => number },
+  deps: { log: LogFn; metrics: GatewayMetrics; now?: () => number; store?: AnswerStore | undefined },
 ): AnswerCache | undefined {
   if (!config.enabled) return undefined;
   const { log, metrics } = deps;
   return createAnswerCache({
     maxBytes: config.maxBytes,
     ttlSeconds: config.ttlSeconds,
+    ...(deps.store ? { store: deps.store } : {}),
     ...(deps.now ? { now: deps.now } : {}),
     onStoreError(error, action) {
       metrics.answerStoreErrors.inc({ action });

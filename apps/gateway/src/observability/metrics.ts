@@ -19,6 +19,12 @@ export interface GatewayMetrics {
   accounts: Gauge<'source'>;
   awsAnswers: Counter<'source'>;
   answerStoreErrors: Counter<'action'>;
+  /** 1 while the shared Redis (`cache.redis`) answers, 0 while this replica uses its memory. */
+  redisUp: Gauge;
+  /** Times this replica stopped using Redis (a failed or timed-out command, a closed connection). */
+  redisOutages: Counter;
+  /** Cache and bucket operations served by this replica's memory instead of Redis. */
+  redisFallbacks: Counter<'store' | 'operation'>;
 }
 
 /**
@@ -111,6 +117,20 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Gatew
       'answer_store_errors_total',
       'Reads and writes of the AWS-answer store that failed (each read became a miss), by action.',
       ['action'],
+    ),
+    redisUp: new Gauge({
+      name: 'rolegraph_gateway_cache_redis_up',
+      help: '1 while the shared Redis (cache.redis) answers, 0 while this replica falls back to its own memory.',
+      registers,
+    }),
+    redisOutages: counter(
+      'cache_redis_outages_total',
+      'Times this replica stopped using Redis (a failed or timed-out command, a closed connection).',
+    ),
+    redisFallbacks: counter(
+      'cache_redis_fallbacks_total',
+      "Answer-cache and rate-limit operations served by this replica's memory instead of Redis, by store (answers, buckets) and operation.",
+      ['store', 'operation'],
     ),
   };
 }
