@@ -102,6 +102,17 @@ describe.skipIf(redisTestsSkipped)('Redis down, slow, back: each replica falls b
     ]);
   });
 
+  it('a call made while the first connection is being made waits for it: Redis, not memory', async () => {
+    const r = replica({ url: server.url });
+    // The first calls of a replica that just started (its source identity, its first queries).
+    expect(r.link.state()).toBe('connecting');
+    await r.store.set('at-start', answer(5), 60_000);
+    expect(r.link.state()).toBe('up');
+    expect(await r.local.get('at-start')).toBeUndefined();
+    expect(server.cli('EXISTS', 'rolegraph:answer:at-start')).toBe('1');
+    expect(await metric(r.metrics, 'rolegraph_gateway_cache_redis_fallbacks_total')).toBe(0);
+  });
+
   it('Redis killed: calls are served from memory at once (one warning), and Redis is used again once it is back', async () => {
     const own = await startRedisServer();
     try {

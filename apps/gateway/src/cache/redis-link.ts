@@ -27,7 +27,10 @@ export interface RedisLink {
   failed(error: unknown): void;
   /** A command answered: the failure count starts again. */
   succeeded(): void;
-  /** Resolves when the link is `up`, or after `timeoutMs` with the state it is in then. */
+  /**
+   * Resolves with the state once the link is `up` or `down` (a first connection that failed),
+   * or after `timeoutMs` with the state it is in then.
+   */
   whenUp(timeoutMs: number): Promise<RedisState>;
   /** Disconnects; no more log lines or state changes. */
   close(): Promise<void>;
@@ -233,6 +236,9 @@ export function createRedisLink(options: RedisLinkOptions): RedisLink {
     });
     probe ??= setInterval(tick, probeIntervalMs);
     probe.unref();
+    // Whoever waits for the first connection learns at once that it failed.
+    for (const wake of waiters) wake();
+    waiters.clear();
   };
 
   client.on('ready', () => {
@@ -262,7 +268,7 @@ export function createRedisLink(options: RedisLinkOptions): RedisLink {
       failuresInARow = 0;
     },
     whenUp(timeoutMs) {
-      if (state === 'up') return Promise.resolve(state);
+      if (state === 'up' || closed) return Promise.resolve(state);
       return new Promise((resolve) => {
         const wake = () => {
           clearTimeout(timer);

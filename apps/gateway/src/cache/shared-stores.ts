@@ -7,24 +7,39 @@ import type { RedisConfig } from './redis-config.js';
 import { createRedisLink, type RedisLink } from './redis-link.js';
 
 type FallbackMetrics = Pick<GatewayMetrics, 'redisFallbacks'> | undefined;
+type FallbackLink = Pick<RedisLink, 'isUp' | 'state' | 'whenUp' | 'failed' | 'succeeded'>;
 
 /**
- * `redis` while the link is up, `local` otherwise and for any call Redis fails (failures turn
- * the link down, so the next calls do not wait for Redis at all).
+ * Whether this call goes to Redis. While the first connection is being made (`connecting`,
+ * a replica that just started), a call waits for it up to `connectWaitMs` instead of spending
+ * this replica's own buckets and cache: the start-up calls (the source identity, the first
+ * queries) are shared like every other. A link that is `down` answers at once.
+ */
+async function useRedis(link: FallbackLink, connectWaitMs: number): Promise<boolean> {
+  if (link.isUp()) return true;
+  if (link.state() !== 'connecting' || connectWaitMs <= 0) return false;
+  return (await link.whenUp(connectWaitMs)) === 'up';
+}
+
+/**
+ * `redis` while the link is up (at start, once its first connection is made, waiting up to
+ * `connectWaitMs` for it), `local` otherwise and for any call Redis fails (failures turn the
+ * link down, so the next calls do not wait for Redis at all).
  *
  * @example
  * const answers = answerStoreWithFallback(link, createRedisAnswerStore({ client: link.client }), memory, metrics);
  */
 export function answerStoreWithFallback(
-  link: Pick<RedisLink, 'isUp' | 'failed' | 'succeeded'>,
+  link: FallbackLink,
   redis: AnswerStore,
   local: AnswerStore,
   metrics?: FallbackMetrics,
+  connectWaitMs = 1000,
 ): AnswerStore {
   const fellBack = (operation: string) => metrics?.redisFallbacks.inc({ store: 'answers', operation });
   return {
     async get(key) {
-      if (link.isUp()) {
+      if (await useRedis(link, connectWaitMs)) {
         try {
           const hit = await redis.get(key);
           link.succeeded();
@@ -37,7 +52,7 @@ export function answerStoreWithFallback(
       return local.get(key);
     },
     async set(key, answer, ttlMs) {
-      if (link.isUp()) {
+      if (await useRedis(link, connectWaitMs)) {
         try {
           await redis.set(key, answer, ttlMs);
           link.succeeded();
@@ -60,15 +75,16 @@ export function answerStoreWithFallback(
  * const buckets = bucketStoreWithFallback(link, createRedisBucketStore({ client: link.client }), createMemoryBucketStore());
  */
 export function bucketStoreWithFallback(
-  link: Pick<RedisLink, 'isUp' | 'failed' | 'succeeded'>,
+  link: FallbackLink,
   redis: BucketStore,
   local: BucketStore,
   metrics?: FallbackMetrics,
+  connectWaitMs = 1000,
 ): BucketStore {
   const fellBack = (operation: string) => metrics?.redisFallbacks.inc({ store: 'buckets', operation });
   return {
     async take(key, spec, nowMs) {
-      if (link.isUp()) {
+      if (await useRedis(link, connectWaitMs)) {
         try {
           const waitMs = await redis.take(key, spec, nowMs);
           link.succeeded();
@@ -82,7 +98,7 @@ export function bucketStoreWithFallback(
       return local.take(key, spec, nowMs);
     },
     async drain(key, spec, nowMs) {
-      if (link.isUp()) {
+      if (await useRedis(link, connectWaitMs)) {
         try {
           await redis.drain(key, spec, nowMs);
           link.succeeded();
@@ -154,8 +170,8 @@ export function createSharedStores(options: SharedStoresOptions): SharedStores {
     ...timeouts,
   });
   return {
-    answers: answerStoreWithFallback(link, answers, local.answers, metrics),
-    buckets: bucketStoreWithFallback(link, buckets, local.buckets, metrics),
+    answers: answerStoreWithFallback(link, answers, local.answers, metrics, options.config.connectTimeoutMs),
+    buckets: bucketStoreWithFallback(link, buckets, local.buckets, metrics, options.config.connectTimeoutMs),
     link,
     close: () => link.close(),
   };
