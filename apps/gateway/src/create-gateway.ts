@@ -333,6 +333,9 @@ export function createGateway(deps: GatewayDeps): Gateway {
     healthCheckEndpoint: '/-/yoga-health',
     landingPage: false,
     batching: false,
+    // useRequestGuard reads every body through server.maxBodyBytes (and checks Content-Length
+    // first): yoga's own 25 MB limit would only pipe each body through one more stream.
+    maxRequestBodySize: false,
     cors:
       cors === false
         ? false

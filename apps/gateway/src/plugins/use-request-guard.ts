@@ -131,8 +131,15 @@ export function useRequestGuard(options: RequestGuardOptions): Plugin {
         );
         return;
       }
-      const length = Number(request.headers.get('content-length') ?? 0);
-      if (length > maxBodyBytes) {
+      const declared = request.headers.get('content-length');
+      // One non-negative integer, nothing else (a list such as "10, 20" is a smuggling attempt).
+      if (declared !== null && !/^\d+$/.test(declared)) {
+        endResponse(
+          refusal(400, 'BAD_REQUEST', 'The Content-Length header is invalid', fetchAPI.Response),
+        );
+        return;
+      }
+      if (Number(declared ?? 0) > maxBodyBytes) {
         endResponse(
           refusal(413, GatewayErrorCode.PAYLOAD_TOO_LARGE, tooLarge(maxBodyBytes).message, fetchAPI.Response),
         );

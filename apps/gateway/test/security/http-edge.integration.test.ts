@@ -167,6 +167,25 @@ describe('5, 6, 7. with auth: allowedHosts, authentication first, body limit, sl
     expect(JSON.parse(r.body).errors[0].extensions.code).toBe('PAYLOAD_TOO_LARGE');
   });
 
+  it('a Content-Length that is not one integer is 400 BAD_REQUEST before the body is read, with 0 AWS calls', async () => {
+    // In-process: Node's HTTP parser refuses some of these on a socket before the gateway sees them.
+    for (const declared of ['10, 20', '-1', '1e3', 'abc']) {
+      const res = await h.gateway.fetch(`http://127.0.0.1:${port}/graphql`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'x-graphql-yoga-csrf': '1',
+          'x-api-key': 'ops-key',
+          'content-length': declared,
+        },
+        body: JSON.stringify({ query: '{ accounts { alias } }' }),
+      });
+      expect(res.status, declared).toBe(400);
+      expect((await res.json()).errors[0].extensions.code).toBe('BAD_REQUEST');
+    }
+    expect(totalCalls(h.sandbox)).toBe(0);
+  });
+
   it('chunked bodies of every other content type are read through the same limit, or refused', async () => {
     const chunked = (type: string, body: string) =>
       raw(port, {

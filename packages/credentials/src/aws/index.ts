@@ -11,6 +11,7 @@ export type {
 } from './answer-cache/answer-cache.js';
 export {
   createAnswerCache,
+  DECODED_ANSWERS_MAX_BYTES,
   DEFAULT_ANSWER_CACHE_MAX_BYTES,
   DEFAULT_ANSWER_TTL_SECONDS,
   isReadOperation,

@@ -136,7 +136,7 @@ describe('createMemoryAnswerStore', () => {
 });
 
 describe('createAnswerCache through callAws', () => {
-  it('serves a read from the cache within its TTL: no second send, no budget unit, a copy each time', async () => {
+  it('serves a read from the cache within its TTL: no second send, no budget unit, one frozen decoded copy', async () => {
     const c = clock();
     const cache = createAnswerCache({ now: c.now, ttlSeconds: { 'ec2:DescribeInstances': 30 } });
     let sent = 0;
@@ -154,10 +154,16 @@ describe('createAnswerCache through callAws', () => {
     expect(b).toEqual(a);
     expect(b).not.toBe(a);
     expect(b.Reservations[0]?.Instances[0]?.LaunchTime).toBeInstanceOf(Date);
-    // Mutating one answer does not change what the next caller gets.
-    b.Reservations.length = 0;
+    // A hit is decoded once, deeply frozen and shared by the later hits: changing it throws,
+    // and the next caller gets it whole. The sender's own value stays its own.
+    expect(Object.isFrozen(b.Reservations[0]?.Instances[0])).toBe(true);
+    expect(() => {
+      b.Reservations.length = 0;
+    }).toThrow(TypeError);
     const again = await callAws(context({ cache: cache.forRequest() }), describeInstances, send);
+    expect(again).toBe(b);
     expect(again.Reservations).toHaveLength(1);
+    expect(Object.isFrozen(a)).toBe(false);
     expect(first.stats()).toMatchObject({ hits: 0, misses: 1, shared: 0, oldestStoredAt: 1_000_000 });
     expect(second.stats()).toMatchObject({
       hits: 1,

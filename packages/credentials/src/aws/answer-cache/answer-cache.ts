@@ -1,4 +1,5 @@
 import { deserialize, serialize } from 'node:v8';
+import { LRUCache } from 'lru-cache';
 import { type AnswerKeyParts, answerKey } from './answer-key.js';
 import { type AnswerStore, createMemoryAnswerStore, type StoredAnswer } from './answer-store.js';
 
@@ -21,6 +22,21 @@ export const DEFAULT_ANSWER_TTL_SECONDS: AnswerTtlSeconds = Object.freeze({
 
 /** @default bytes the default in-memory store holds (64 MiB). */
 export const DEFAULT_ANSWER_CACHE_MAX_BYTES = 64 * 1024 * 1024;
+
+/**
+ * How many answers (by their serialized size) are also kept decoded, so that a hit on a value
+ * the memory store holds is read without decoding it again (16 MiB).
+ */
+export const DECODED_ANSWERS_MAX_BYTES = 16 * 1024 * 1024;
+
+/** `value`, and everything in it, frozen: one decoded answer handed to many callers. */
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const inner of Object.values(value)) deepFreeze(inner);
+  }
+  return value;
+}
 
 /** Only these are cached: reads, by the AWS naming convention. Anything else is sent as it is. */
 const READ_OPERATION = /^(Describe|Get|List|Head)[A-Z0-9]/;
@@ -190,8 +206,9 @@ function untilAborted<T>(
  * The cache of AWS answers at the seam (`callAws`): keyed by role ARN, account, region,
  * service, operation and canonical input; kept for a TTL per service/operation; identical calls
  * in flight share one AWS call, whatever the TTL. Errors are never kept. Only read operations
- * are served from it; what `send` returns is what is kept, serialized with node:v8 (so each
- * hit is a copy of its own, and Dates stay Dates).
+ * are served from it; what `send` returns is what is kept, serialized with node:v8 (Dates stay
+ * Dates). The caller that sent gets what `send` returned; every other caller gets a decoded,
+ * deeply frozen copy, shared by the hits on the same stored value (read it, never change it).
  *
  * @example
  * const answers = createAnswerCache({ maxBytes: 32 * 1024 * 1024, ttlSeconds: { 'ec2:DescribeInstances': 30 } });
@@ -210,6 +227,21 @@ export function createAnswerCache(options: AnswerCacheOptions = {}): AnswerCache
   }
   const onStoreError = options.onStoreError ?? (() => {});
   const flights = new Map<string, Flight>();
+  // Keyed by the stored bytes themselves: the memory store hands back the same Uint8Array on
+  // every hit (a Redis store a new one per read, which then decodes as before). Evicted from
+  // the store, an entry goes out of here by LRU.
+  const decoded = new LRUCache<Uint8Array, object>({
+    maxSize: DECODED_ANSWERS_MAX_BYTES,
+    sizeCalculation: (_value, bytes) => Math.max(1, bytes.byteLength),
+  });
+  const decode = <T>(bytes: Uint8Array): T => {
+    const known = decoded.get(bytes);
+    if (known !== undefined) return known as T;
+    const value = deepFreeze(deserialize(bytes) as T);
+    // Only objects can be frozen and shared; a primitive is a copy anyway.
+    if (value !== null && typeof value === 'object') decoded.set(bytes, value);
+    return value;
+  };
   const ttlCache = new Map<string, number>();
 
   const ttlMs = (service: string, operation: string): number => {
@@ -302,9 +334,9 @@ export function createAnswerCache(options: AnswerCacheOptions = {}): AnswerCache
         });
         flight.waiters--;
         record(call.accountId, sent ? 'misses' : 'shared', outcome.storedAt);
-        // The sender gets what send returned; everyone else a copy of their own.
+        // The sender gets what send returned; everyone else the shared, frozen decoded copy.
         if (sent || !outcome.bytes) return outcome.value as T;
-        return deserialize(outcome.bytes) as T;
+        return decode<T>(outcome.bytes);
       };
 
       return {
@@ -326,7 +358,7 @@ export function createAnswerCache(options: AnswerCacheOptions = {}): AnswerCache
             if (signal?.aborted) throw signal.reason;
             if (stored && now() - stored.storedAt <= limit) {
               try {
-                const value = deserialize(stored.value) as T;
+                const value = decode<T>(stored.value);
                 record(call.accountId, 'hits', stored.storedAt);
                 return value;
               } catch (error) {
