@@ -19,6 +19,32 @@ export { advisoryWindowFor };
 /** What a source is handed on each call. The signal fires when `sourceTimeoutMs` passes. */
 export interface CredentialSourceContext {
   signal: AbortSignal;
+  /**
+   * Runs `wait`, time the source spends in a queue rather than at work (a rate-limit token),
+   * with the `sourceTimeoutMs` deadline paused: it is bounded by `queueTimeoutMs` instead.
+   * `wait` is given the signal to stop on.
+   */
+  queued<T>(wait: (signal: AbortSignal) => Promise<T>): Promise<T>;
+}
+
+type QueuedWait = CredentialSourceContext['queued'];
+const queuedWaits = new WeakMap<AbortSignal, QueuedWait>();
+
+/**
+ * Runs `wait` (a rate-limit queue) under `signal`; when `signal` is one a refresh handed its
+ * source, with that source's deadline paused for the wait (see `CredentialSourceContext.queued`).
+ * This is how the STS rate limiter, deep in an STS client's middleware, keeps a cold start over
+ * thousands of roles (a queue of minutes) from timing out refreshes that have not begun.
+ *
+ * @example
+ * await waitOutsideDeadline(abortSignal, (s) => limiter.acquire(bucket, s));
+ */
+export function waitOutsideDeadline<T>(
+  signal: AbortSignal | undefined,
+  wait: (signal: AbortSignal | undefined) => Promise<T>,
+): Promise<T> {
+  const queued = signal ? queuedWaits.get(signal) : undefined;
+  return queued ? queued(wait) : wait(signal);
 }
 
 /**
@@ -114,6 +140,12 @@ export interface RefreshingCredentialsOptions {
    * @default 30_000
    */
   sourceTimeoutMs?: number;
+  /**
+   * How long a source call may wait in queues (`CredentialSourceContext.queued`: the STS rate
+   * limit of its source principal), time that does not count against `sourceTimeoutMs`.
+   * @default 900_000
+   */
+  queueTimeoutMs?: number;
   /** Classifies a source failure. @default isRecoverableError */
   isRecoverable?: (error: unknown) => boolean;
   /** The clock, in ms since the epoch. @default Date.now */
@@ -235,6 +267,7 @@ export function createRefreshingCredentials(
     maxMs: 5_000,
   });
   const sourceTimeoutMs = checkDuration('sourceTimeoutMs', options.sourceTimeoutMs, 30_000);
+  const queueTimeoutMs = checkDuration('queueTimeoutMs', options.queueTimeoutMs, 15 * MINUTE);
   let proactive = options.proactiveRefresh ?? true;
   const isRecoverable = options.isRecoverable ?? isRecoverableError;
   const now = options.now ?? Date.now;
@@ -287,20 +320,69 @@ export function createRefreshingCredentials(
   const callSource = async (): Promise<AwsCredentialIdentity> => {
     sourceCalls++;
     const controller = new AbortController();
-    let timeoutHandle: unknown;
+    const who = roleArn ? ` for ${roleArn}` : '';
+    let rejectTimeout: (error: unknown) => void = () => {};
     const timeout = new Promise<never>((_, reject) => {
-      timeoutHandle = timers.setTimeout(() => {
-        const error = new CredentialsError(
-          `credential source${roleArn ? ` for ${roleArn}` : ''} did not answer within ${sourceTimeoutMs} ms`,
-          { code: CredentialsErrorCode.SOURCE_TIMEOUT, retryable: true, roleArn },
-        );
-        controller.abort(error);
-        reject(error);
-      }, sourceTimeoutMs);
-      (timeoutHandle as { unref?: () => void } | undefined)?.unref?.();
+      rejectTimeout = reject;
     });
+    const expire = (error: CredentialsError) => {
+      controller.abort(error);
+      rejectTimeout(error);
+    };
+    // The deadline runs while the source works and stops while it waits in a queue.
+    let leftMs = sourceTimeoutMs;
+    let armedAt = 0;
+    let timeoutHandle: unknown;
+    const arm = () => {
+      armedAt = now();
+      timeoutHandle = timers.setTimeout(
+        () =>
+          expire(
+            new CredentialsError(`credential source${who} did not answer within ${sourceTimeoutMs} ms`, {
+              code: CredentialsErrorCode.SOURCE_TIMEOUT,
+              retryable: true,
+              roleArn,
+            }),
+          ),
+        Math.max(0, leftMs),
+      );
+      (timeoutHandle as { unref?: () => void } | undefined)?.unref?.();
+    };
+    const disarm = () => {
+      timers.clearTimeout(timeoutHandle);
+      timeoutHandle = undefined;
+      leftMs -= now() - armedAt;
+    };
+    let waiting = 0;
+    const queued: QueuedWait = async (wait) => {
+      if (controller.signal.aborted) throw controller.signal.reason;
+      if (waiting++ === 0) disarm();
+      const queue = new AbortController();
+      const stop = () => queue.abort(controller.signal.reason);
+      controller.signal.addEventListener('abort', stop, { once: true });
+      const queueHandle = timers.setTimeout(
+        () =>
+          expire(
+            new CredentialsError(
+              `credential source${who} waited more than ${queueTimeoutMs} ms for a rate-limit token`,
+              { code: CredentialsErrorCode.SOURCE_TIMEOUT, retryable: true, roleArn },
+            ),
+          ),
+        queueTimeoutMs,
+      );
+      (queueHandle as { unref?: () => void } | undefined)?.unref?.();
+      try {
+        return await wait(queue.signal);
+      } finally {
+        timers.clearTimeout(queueHandle);
+        controller.signal.removeEventListener('abort', stop);
+        if (--waiting === 0 && !controller.signal.aborted) arm();
+      }
+    };
+    queuedWaits.set(controller.signal, queued);
+    arm();
     try {
-      return await Promise.race([source({ signal: controller.signal }), timeout]);
+      return await Promise.race([source({ signal: controller.signal, queued }), timeout]);
     } finally {
       timers.clearTimeout(timeoutHandle);
     }

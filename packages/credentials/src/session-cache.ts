@@ -95,7 +95,8 @@ export interface SessionCacheOptions
    * The rate limiter of STS: every AssumeRole attempt of one source principal (the default
    * source credentials, a `sourceCredentials` provider, or the hub role of chained roles) waits
    * for a token of that principal's bucket in its STS region, inside the refresh (single
-   * flight, bounded by `refresh.sourceTimeoutMs`), so a cold start over many roles is paced
+   * flight; the wait is bounded by `refresh.queueTimeoutMs`, 15 min, and does not count against
+   * `refresh.sourceTimeoutMs`, which bounds the call itself), so a cold start over many roles is paced
    * instead of throttled. Pass the process-wide limiter your `callAws` calls use; `false`: no
    * limit. @default a limiter with AWS's STS quota (600 burst, 600 per second per principal)
    */

@@ -126,6 +126,52 @@ describe('rate limits at the seam, against the sandbox', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(450);
   });
 
+  it('the wait for an STS token does not count against sourceTimeoutMs: a queue longer than the timeout still answers every role', async () => {
+    // 3 tokens at once (one in reserve), then 5 per second: the last of 8 roles waits about 1 s
+    // for its token, well past a 300 ms source timeout that bounds only the AssumeRole itself.
+    const spec = { burst: 4, refillPerSecond: 5 };
+    sb.admin.setThrottling({ sts: spec, ec2: false, s3: false });
+    const limits = createAwsRateLimiter({ limits: { sts: spec } });
+    const cache = newSessions({
+      limits,
+      stsClientConfig: { maxAttempts: 1 },
+      refresh: { proactiveRefresh: false, sourceTimeoutMs: 300 },
+    });
+    const started = Date.now();
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: ACCOUNTS }, (_, i) => cache.get({ roleArn: roleOf(i) }).credentials()),
+    );
+    expect(outcomes.filter((o) => o.status === 'rejected')).toEqual([]);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+    expect(sb.admin.calls({ service: 'sts', operation: 'AssumeRole' })).toBe(ACCOUNTS);
+    expect(limits.stats()).toMatchObject({ taken: ACCOUNTS, throttled: 0 });
+  });
+
+  it('a queue wait past queueTimeoutMs is SOURCE_TIMEOUT, and sends nothing', async () => {
+    // One token, then one every 100 s: the second role cannot get one.
+    const spec = { burst: 2, refillPerSecond: 0.01 };
+    sb.admin.setThrottling({ sts: spec, ec2: false, s3: false });
+    const limits = createAwsRateLimiter({ limits: { sts: spec } });
+    const cache = newSessions({
+      limits,
+      stsClientConfig: { maxAttempts: 1 },
+      refresh: { proactiveRefresh: false, queueTimeoutMs: 300 },
+    });
+    const outcomes = await Promise.allSettled(
+      [0, 1].map((i) => cache.get({ roleArn: roleOf(i) }).credentials()),
+    );
+    expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+    const failed = outcomes.find((o) => o.status === 'rejected') as PromiseRejectedResult;
+    expect(failed.reason).toMatchObject({
+      code: 'CREDENTIALS_UNAVAILABLE',
+      cause: {
+        code: 'SOURCE_TIMEOUT',
+        message: expect.stringMatching(/waited more than 300 ms for a rate-limit token/),
+      },
+    });
+    expect(sb.admin.calls({ service: 'sts', operation: 'AssumeRole' })).toBe(1);
+  });
+
   it('without the limiter a cold start over 8 roles on a bucket of 4 is throttled (what the limiter prevents)', async () => {
     // Barely refilling, so the outcome does not depend on how fast this machine sends.
     sb.admin.setThrottling({ sts: { burst: 4, refillPerSecond: 0.1 }, ec2: false, s3: false });

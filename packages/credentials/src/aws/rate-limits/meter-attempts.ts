@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { type DeserializeMiddleware, SMITHY_CONTEXT_KEY } from '@smithy/types';
+import { waitOutsideDeadline } from '../../refreshing-credentials.js';
 import { isThrottlingError } from '../error-table.js';
 import type { RateLimitBucket } from './aws-rate-limits.js';
 import type { AwsRateLimiter } from './rate-limiter.js';
@@ -167,7 +168,11 @@ export function meterStsClient(
       input: commandInput(context) ?? {},
     });
     if (!bucket) return next(args);
-    await limiter.acquire(bucket, (context as CommandContext)[SMITHY_CONTEXT_KEY]?.abortSignal);
+    // Inside a refresh, the wait for a token does not count against its source timeout: a cold
+    // start over thousands of roles queues for minutes behind one principal's bucket.
+    await waitOutsideDeadline((context as CommandContext)[SMITHY_CONTEXT_KEY]?.abortSignal, (signal) =>
+      limiter.acquire(bucket, signal),
+    );
     try {
       return await next(args);
     } catch (error) {
