@@ -34,6 +34,7 @@ export type {
   ClientConstructor,
   ClientInfo,
   ClientOverrides,
+  ClientPool,
   CreateSessionOptions,
   Session,
   SessionClientConfig,

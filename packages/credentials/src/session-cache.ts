@@ -24,6 +24,7 @@ import {
   type ClientConstructor,
   type ClientInfo,
   type ClientOverrides,
+  type ClientPool,
   createSession,
   type Session,
 } from './session.js';
@@ -84,6 +85,15 @@ export interface SessionCacheOptions
    * @default createSharedRequestHandler() (512 sockets per host)
    */
   sharedRequestHandler?: boolean;
+  /**
+   * Most SDK clients kept over all sessions (one per session, client class and region): past
+   * it the least recently used client is dropped (destroyed; its session makes it again on next
+   * use, for about 0.3 ms of CPU). About 18 KB each: 20,000 clients are about 350 MB, where an
+   * organization of 5,000 accounts x 17 regions would keep 85,000 (1.5 GB). Applies with the
+   * shared request handler only (with `sharedRequestHandler: false` clients are never dropped).
+   * @default 20_000
+   */
+  maxClients?: number;
   /**
    * Extra configuration per SDK client, spread over `clientDefaults`; called once per client
    * made, e.g. for a fresh retry strategy (and retry quota) per client.
@@ -222,6 +232,24 @@ interface RecoveryGroup {
   timer: unknown;
 }
 
+/** The least recently used SDK clients past `max` are evicted from their sessions. */
+function createClientPool(max: number): ClientPool {
+  const clients = new LRUCache<object, () => void>({
+    max,
+    dispose: (evict, _client, reason) => {
+      if (reason === 'evict') evict();
+    },
+  });
+  return {
+    touch(client, evict) {
+      if (clients.get(client) === undefined && evict) clients.set(client, evict);
+    },
+    forget(client) {
+      clients.delete(client);
+    },
+  };
+}
+
 /**
  * A bounded cache of assumed-role sessions (LRU plus idle retirement); the process-wide home
  * of every role's credentials and clients. A session is never broken under its holder: the
@@ -238,6 +266,8 @@ export function createSessionCache(options: SessionCacheOptions = {}): SessionCa
   const idleTtlMs = positive('idleTtlMs', options.idleTtlMs, 30 * 60_000);
   const probeRange = checkProbe(options.recoveryProbe);
   const shared = options.sharedRequestHandler === false ? undefined : createSharedRequestHandler();
+  const maxClients = positive('maxClients', options.maxClients, 20_000);
+  const clientPool = shared ? createClientPool(maxClients) : undefined;
   // One AssumeRole client per source principal and STS region, shared by all its roles.
   const stsClients = new Map<string, unknown>();
   const limiter =
@@ -372,6 +402,7 @@ export function createSessionCache(options: SessionCacheOptions = {}): SessionCa
       credentials,
       clientDefaults: options.clientDefaults,
       requestHandler: shared?.handler,
+      clientPool,
       clientConfig: options.clientConfig,
       onClient: options.onClient,
       stsRegion: role.stsRegion ?? options.stsRegion,

@@ -88,8 +88,27 @@ export interface Session {
   close(): void;
 }
 
+/**
+ * A bound on SDK clients shared by many sessions (a session cache keeps one): a session tells
+ * it of every client it makes or hands out, and it calls `evict` on the least recently used
+ * one past its bound. An evicted client is dropped by its session and made again on next use.
+ */
+export interface ClientPool {
+  /** `client` was made (with the `evict` that drops it from its session) or handed out again. */
+  touch(client: object, evict?: () => void): void;
+  /** The session closed `client`: no eviction for it any more. */
+  forget(client: object): void;
+}
+
 export interface CreateSessionOptions {
   key: string;
+  /**
+   * Bounds the session's clients together with other sessions' (see `ClientPool`). Only with a
+   * shared `requestHandler`: an evicted client is destroyed, and that must not close sockets
+   * a request still in flight through it uses.
+   * @default no bound: a client per class and region for the session's life
+   */
+  clientPool?: ClientPool | undefined;
   credentials: AssumedRoleProvider;
   /** Merged into every client's configuration (endpoint, forcePathStyle, maxAttempts, ...). */
   clientDefaults?: Record<string, unknown> | undefined;
@@ -142,6 +161,7 @@ export function createSession(options: CreateSessionOptions): Session {
   let retired = false;
   let inFlight = 0;
   const onUse = options.onUse;
+  const pool = options.clientPool;
 
   // Outermost: a request counts as use of the session from its start to its answer.
   const trackUse: InitializeMiddleware<object, object> = (next) => async (args) => {
@@ -204,6 +224,12 @@ export function createSession(options: CreateSessionOptions): Session {
     // Every attempt of a call `callAws` rate limits takes a token: SDK retries, the re-send above.
     addAttemptMeter(client);
     byRegion.set(region, client);
+    pool?.touch(client, () => {
+      if (byRegion.get(region) !== client) return;
+      byRegion.delete(region);
+      // The shared handler outlives it: destroy frees this client only.
+      (client as ClientWithStack).destroy?.();
+    });
     options.onClient?.(client, { session, ClientClass, region });
     return client;
   }
@@ -224,7 +250,10 @@ export function createSession(options: CreateSessionOptions): Session {
         clients.set(ClientClass, byRegion);
       }
       const existing = byRegion.get(region);
-      if (existing) return existing as C;
+      if (existing) {
+        pool?.touch(existing);
+        return existing as C;
+      }
       return makeClient(ClientClass, region, byRegion, undefined);
     },
     async callerIdentity(callOptions = {}) {
@@ -275,7 +304,10 @@ export function createSession(options: CreateSessionOptions): Session {
       closed = true;
       credentials.close();
       for (const byRegion of clients.values()) {
-        for (const client of byRegion.values()) (client as ClientWithStack).destroy?.();
+        for (const client of byRegion.values()) {
+          pool?.forget(client);
+          (client as ClientWithStack).destroy?.();
+        }
       }
       clients.clear();
     },

@@ -36,6 +36,36 @@ describe('createSessionCache', () => {
     sessions.close();
   });
 
+  it('maxClients bounds the SDK clients of all sessions: the least recently used is dropped and made again on next use', async () => {
+    const made: string[] = [];
+    const sessions = createSessionCache({
+      ...cacheOptions(),
+      maxClients: 3,
+      onClient: (_client, info) => made.push(`${info.session.roleArn.split(':')[4]} ${info.region}`),
+    });
+    const a = sessions.get({ roleArn: READER });
+    const b = sessions.get({ roleArn: 'arn:aws:iam::444455556666:role/Reader' });
+    const send = (s: typeof a, region: string) =>
+      s.client(EC2Client, region).send(new DescribeRegionsCommand({}));
+    const first = a.client(EC2Client, 'us-east-1');
+    await send(a, 'us-east-1');
+    await send(a, 'eu-west-1');
+    await send(b, 'us-east-1');
+    expect(a.status().clients + b.status().clients).toBe(3);
+    // A fourth client evicts the least recently used: a's us-east-1.
+    await send(b, 'eu-west-1');
+    expect(a.status().clients + b.status().clients).toBe(3);
+    expect(a.status().clients).toBe(1);
+    const again = a.client(EC2Client, 'us-east-1');
+    expect(again).not.toBe(first);
+    expect((await again.send(new DescribeRegionsCommand({}))).Regions?.[0]?.RegionName).toBe('us-east-1');
+    expect(a.status().clients + b.status().clients).toBe(3);
+    // The evicted client was made twice; a client in use is kept (handed out again, it is recent).
+    expect(made.filter((m) => m === '111122223333 us-east-1')).toHaveLength(2);
+    expect(aws.ec2Calls.length).toBe(5);
+    sessions.close();
+  });
+
   it('keys canonically: field, tag and policy order do not matter; any real difference does', () => {
     const sessions = createSessionCache(cacheOptions());
     const a = sessions.get({
