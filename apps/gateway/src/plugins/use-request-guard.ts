@@ -134,9 +134,7 @@ export function useRequestGuard(options: RequestGuardOptions): Plugin {
       const declared = request.headers.get('content-length');
       // One non-negative integer, nothing else (a list such as "10, 20" is a smuggling attempt).
       if (declared !== null && !/^\d+$/.test(declared)) {
-        endResponse(
-          refusal(400, 'BAD_REQUEST', 'The Content-Length header is invalid', fetchAPI.Response),
-        );
+        endResponse(refusal(400, 'BAD_REQUEST', 'The Content-Length header is invalid', fetchAPI.Response));
         return;
       }
       if (Number(declared ?? 0) > maxBodyBytes) {
