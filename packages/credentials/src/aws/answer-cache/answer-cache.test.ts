@@ -177,6 +177,18 @@ describe('createAnswerCache through callAws', () => {
     expect(sent).toBe(2);
   });
 
+  it('an answer holding bytes (a Uint8Array, which cannot be frozen) is still served from the cache, a copy each time', async () => {
+    const cache = createAnswerCache();
+    let sent = 0;
+    const send = async () => ({ n: ++sent, Body: new Uint8Array([1, 2, 3]) });
+    await callAws(context({ cache: cache.forRequest() }), describeInstances, send);
+    const hit = await callAws(context({ cache: cache.forRequest() }), describeInstances, send);
+    const again = await callAws(context({ cache: cache.forRequest() }), describeInstances, send);
+    expect(sent).toBe(1);
+    expect(hit).toEqual({ n: 1, Body: new Uint8Array([1, 2, 3]) });
+    expect(again).not.toBe(hit);
+  });
+
   it('keys on the role, account, region and input: any difference is another call', async () => {
     const cache = createAnswerCache();
     let sent = 0;

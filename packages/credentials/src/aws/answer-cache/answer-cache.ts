@@ -29,6 +29,13 @@ export const DEFAULT_ANSWER_CACHE_MAX_BYTES = 64 * 1024 * 1024;
  */
 export const DECODED_ANSWERS_MAX_BYTES = 16 * 1024 * 1024;
 
+/** Whether `value` and everything in it can be frozen: byte arrays (ArrayBuffer views) cannot. */
+function freezable(value: unknown): boolean {
+  if (value === null || typeof value !== 'object') return true;
+  if (ArrayBuffer.isView(value)) return false;
+  return Object.values(value).every(freezable);
+}
+
 /** `value`, and everything in it, frozen: one decoded answer handed to many callers. */
 function deepFreeze<T>(value: T): T {
   if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
@@ -208,7 +215,8 @@ function untilAborted<T>(
  * in flight share one AWS call, whatever the TTL. Errors are never kept. Only read operations
  * are served from it; what `send` returns is what is kept, serialized with node:v8 (Dates stay
  * Dates). The caller that sent gets what `send` returned; every other caller gets a decoded,
- * deeply frozen copy, shared by the hits on the same stored value (read it, never change it).
+ * deeply frozen copy, shared by the hits on the same stored value (read it, never change it);
+ * an answer holding byte arrays, which cannot be frozen, is a copy of its own on every hit.
  *
  * @example
  * const answers = createAnswerCache({ maxBytes: 32 * 1024 * 1024, ttlSeconds: { 'ec2:DescribeInstances': 30 } });
@@ -237,9 +245,11 @@ export function createAnswerCache(options: AnswerCacheOptions = {}): AnswerCache
   const decode = <T>(bytes: Uint8Array): T => {
     const known = decoded.get(bytes);
     if (known !== undefined) return known as T;
-    const value = deepFreeze(deserialize(bytes) as T);
-    // Only objects can be frozen and shared; a primitive is a copy anyway.
-    if (value !== null && typeof value === 'object') decoded.set(bytes, value);
+    const value = deserialize(bytes) as T;
+    // Only objects without byte arrays can be frozen and shared; anything else is a copy of its
+    // own, decoded on every hit.
+    if (value === null || typeof value !== 'object' || !freezable(value)) return value;
+    decoded.set(bytes, deepFreeze(value));
     return value;
   };
   const ttlCache = new Map<string, number>();
