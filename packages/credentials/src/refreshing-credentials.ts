@@ -357,9 +357,7 @@ export function createRefreshingCredentials(
     const queued: QueuedWait = async (wait) => {
       if (controller.signal.aborted) throw controller.signal.reason;
       if (waiting++ === 0) disarm();
-      const queue = new AbortController();
-      const stop = () => queue.abort(controller.signal.reason);
-      controller.signal.addEventListener('abort', stop, { once: true });
+      // The wait ends with the source: both the queue timeout and the caller abort `controller`.
       const queueHandle = timers.setTimeout(
         () =>
           expire(
@@ -372,10 +370,9 @@ export function createRefreshingCredentials(
       );
       (queueHandle as { unref?: () => void } | undefined)?.unref?.();
       try {
-        return await wait(queue.signal);
+        return await wait(controller.signal);
       } finally {
         timers.clearTimeout(queueHandle);
-        controller.signal.removeEventListener('abort', stop);
         if (--waiting === 0 && !controller.signal.aborted) arm();
       }
     };

@@ -10,13 +10,13 @@ type FallbackMetrics = Pick<GatewayMetrics, 'redisFallbacks'> | undefined;
 type FallbackLink = Pick<RedisLink, 'isUp' | 'state' | 'whenUp' | 'failed' | 'succeeded'>;
 
 /**
- * Whether this call goes to Redis. While the first connection is being made (`connecting`,
- * a replica that just started), a call waits for it up to `connectWaitMs` instead of spending
- * this replica's own buckets and cache: the start-up calls (the source identity, the first
- * queries) are shared like every other. A link that is `down` answers at once.
+ * For a call made while the link is not up: whether it goes to Redis after all. While the first
+ * connection is being made (`connecting`, a replica that just started), it waits for it up to
+ * `connectWaitMs` instead of spending this replica's own buckets and cache: the start-up calls
+ * (the source identity, the first queries) are shared like every other. A link that is `down`
+ * answers at once. Callers check `link.isUp()` first, so an up link costs no turn of the loop.
  */
-async function useRedis(link: FallbackLink, connectWaitMs: number): Promise<boolean> {
-  if (link.isUp()) return true;
+async function connectedAtStart(link: FallbackLink, connectWaitMs: number): Promise<boolean> {
   if (link.state() !== 'connecting' || connectWaitMs <= 0) return false;
   return (await link.whenUp(connectWaitMs)) === 'up';
 }
@@ -39,7 +39,7 @@ export function answerStoreWithFallback(
   const fellBack = (operation: string) => metrics?.redisFallbacks.inc({ store: 'answers', operation });
   return {
     async get(key) {
-      if (await useRedis(link, connectWaitMs)) {
+      if (link.isUp() || (await connectedAtStart(link, connectWaitMs))) {
         try {
           const hit = await redis.get(key);
           link.succeeded();
@@ -52,7 +52,7 @@ export function answerStoreWithFallback(
       return local.get(key);
     },
     async set(key, answer, ttlMs) {
-      if (await useRedis(link, connectWaitMs)) {
+      if (link.isUp() || (await connectedAtStart(link, connectWaitMs))) {
         try {
           await redis.set(key, answer, ttlMs);
           link.succeeded();
@@ -84,7 +84,7 @@ export function bucketStoreWithFallback(
   const fellBack = (operation: string) => metrics?.redisFallbacks.inc({ store: 'buckets', operation });
   return {
     async take(key, spec, nowMs) {
-      if (await useRedis(link, connectWaitMs)) {
+      if (link.isUp() || (await connectedAtStart(link, connectWaitMs))) {
         try {
           const waitMs = await redis.take(key, spec, nowMs);
           link.succeeded();
@@ -98,7 +98,7 @@ export function bucketStoreWithFallback(
       return local.take(key, spec, nowMs);
     },
     async drain(key, spec, nowMs) {
-      if (await useRedis(link, connectWaitMs)) {
+      if (link.isUp() || (await connectedAtStart(link, connectWaitMs))) {
         try {
           await redis.drain(key, spec, nowMs);
           link.succeeded();
