@@ -1,7 +1,26 @@
+import { isIPv4 } from 'node:net';
 import type { Sandbox } from './start-sandbox.js';
 
 /** A proxy address nothing listens on: whatever is not sent to the sandbox fails here. */
 export const DEAD_PROXY = 'http://127.0.0.1:9';
+
+/** A bind address of this machine only: `localhost`, `::1` or an IPv4 address in 127.0.0.0/8. */
+export function isLoopbackAddress(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || (isIPv4(h) && h.startsWith('127.'));
+}
+
+/**
+ * What the CLI prints on stderr before it binds a `--host` that is not loopback, or `undefined`.
+ *
+ * @example
+ * hostWarning('0.0.0.0', false); // 'rolegraph-sandbox: warning: --host 0.0.0.0 is not loopback; ...'
+ */
+export function hostWarning(host: string, hasAdminToken: boolean): string | undefined {
+  if (isLoopbackAddress(host)) return undefined;
+  const admin = hasAdminToken ? '' : ', and the admin API answers loopback Hosts only (set --admin-token)';
+  return `rolegraph-sandbox: warning: --host ${host} is not loopback; anyone who can reach it gets its credentials${admin}`;
+}
 
 /**
  * The CLI's start banner: shell lines a user can paste. None of them can reach real AWS with any

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { sandboxBanner } from './banner.js';
+import { hostWarning, sandboxBanner } from './banner.js';
 import type { FaultRule, LatencyOptions } from './knobs/knobs.js';
 import type { ServiceName } from './server/aws-error.js';
 import { startSandbox } from './start-sandbox.js';
@@ -61,11 +61,8 @@ async function main(): Promise<void> {
       error: m[3] as FaultRule['error'],
     };
   });
-  if (!['127.0.0.1', 'localhost', '::1'].includes(values.host) && !values.host.startsWith('127.')) {
-    console.warn(
-      `rolegraph-sandbox: warning: --host ${values.host} is not loopback; anyone who can reach it gets its credentials${values['admin-token'] ? '' : ', and the admin API answers loopback Hosts only (set --admin-token)'}`,
-    );
-  }
+  const warning = hostWarning(values.host, values['admin-token'] !== undefined);
+  if (warning) console.warn(warning);
   const sb = await startSandbox({
     fixture: values.fixture,
     port: Number(values.port),

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DEAD_PROXY } from '../src/banner.js';
+import { DEAD_PROXY, isLoopbackAddress } from '../src/banner.js';
 
 // The CLI as a user meets it: the bin pnpm links, the banner they paste, Ctrl-C.
 const run = promisify(execFile);
@@ -122,6 +122,55 @@ describe('the banner', () => {
     },
     300_000,
   );
+});
+
+describe('--host', () => {
+  it('only loopback bind addresses count as loopback (a name starting 127. does not)', () => {
+    for (const host of ['127.0.0.1', '127.0.0.2', 'localhost', 'LOCALHOST', '::1', '[::1]'])
+      expect(isLoopbackAddress(host), host).toBe(true);
+    for (const host of ['0.0.0.0', '::', '192.0.2.1', '127.attacker.example', '127.0.0.1.nip.io', '10.0.0.1'])
+      expect(isLoopbackAddress(host), host).toBe(false);
+  });
+
+  it('a non-loopback --host is warned about on stderr before the sandbox binds it', async () => {
+    // 192.0.2.1 (TEST-NET-1) is on no interface here, so the bind fails after the warning and
+    // nothing ever listens beyond loopback.
+    const failed = await run(process.execPath, [BIN, '--host', '192.0.2.1', '--port', '0'], {
+      timeout: 60_000,
+    }).then(
+      () => undefined,
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect(failed?.code).toBe(1);
+    const lines = failed?.stderr.trim().split('\n') ?? [];
+    expect(lines[0]).toBe(
+      'rolegraph-sandbox: warning: --host 192.0.2.1 is not loopback; anyone who can reach it gets its credentials, and the admin API answers loopback Hosts only (set --admin-token)',
+    );
+    expect(lines[1]).toBe('rolegraph-sandbox: cannot listen on 192.0.2.1:0');
+  }, 60_000);
+
+  it('a loopback --host starts with nothing on stderr', async () => {
+    const child = spawn(process.execPath, [BIN, '--host', '127.0.0.1', '--port', '0'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    children.push(child);
+    let err = '';
+    child.stderr?.on('data', (chunk: Buffer) => {
+      err += chunk.toString();
+    });
+    let out = '';
+    await new Promise<void>((resolve, reject) => {
+      child.stdout?.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+        if (out.includes('Ctrl-C stops it.')) resolve();
+      });
+      child.once('exit', (code) => reject(new Error(`exited with ${String(code)}: ${err}`)));
+    });
+    expect(err).toBe('');
+    child.kill('SIGINT');
+    const [code] = (await once(child, 'exit')) as [number | null];
+    expect(code).toBe(0);
+  }, 60_000);
 });
 
 describe('a fresh clone', () => {
