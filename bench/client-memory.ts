@@ -8,8 +8,9 @@
  */
 import { readdirSync, readlinkSync } from 'node:fs';
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
-import { createSessionCache } from '@rolegraph/credentials';
+import { createSessionCache, createSharedRequestHandler, sharedSdkSettings } from '@rolegraph/credentials';
 import { demoAccounts } from '@rolegraph/gateway';
+import { ConfiguredRetryStrategy } from '@smithy/core/retry';
 import { isMain, runBounded } from './lib/gateway-harness.js';
 import type { BenchSection } from './lib/report.js';
 import { startSandboxProcess } from './lib/sandbox-process.js';
@@ -46,6 +47,78 @@ interface Measured {
   perClientKb: string;
   sockets: number;
   projectedMb: string;
+}
+
+const CREATION_CALLS = 1000;
+const CREATION_ROUNDS = 6;
+
+/**
+ * CPU of this process per DescribeInstances when every call has a new client (as every first
+ * call of an account and region does, and every call of a client the pool had dropped), with
+ * the SDK reading its environment and profile settings per client, and with the session
+ * cache's `sharedSdkSettings()`; against one client reused. Gateway-like clients: the shared
+ * handler, a retry strategy given.
+ */
+async function clientCreationCpu(
+  endpoint: string,
+  credentials: { accessKeyId: string; secretAccessKey: string },
+): Promise<BenchSection> {
+  const shared = createSharedRequestHandler();
+  const config = () => ({
+    endpoint,
+    region: 'us-east-1',
+    credentials: { ...credentials },
+    requestHandler: shared.handler,
+    retryStrategy: new ConfiguredRetryStrategy(1),
+  });
+  const cpuPerCall = async (client: () => EC2Client) => {
+    const started = process.cpuUsage();
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 16 }, async () => {
+        while (next++ < CREATION_CALLS) await client().send(new DescribeInstancesCommand({ MaxResults: 5 }));
+      }),
+    );
+    const used = process.cpuUsage(started);
+    return (used.user + used.system) / CREATION_CALLS;
+  };
+  const reused = new EC2Client(config());
+  const ways = {
+    reused: () => reused,
+    perClient: () => new EC2Client(config()),
+    shared: () => new EC2Client({ ...sharedSdkSettings(), ...config() }),
+  };
+  const samples: Record<keyof typeof ways, number[]> = { reused: [], perClient: [], shared: [] };
+  // Interleaved rounds, the first one a JIT warm-up left out of the medians.
+  for (let round = 0; round < CREATION_ROUNDS; round++) {
+    for (const way of Object.keys(ways) as Array<keyof typeof ways>) {
+      const micros = await cpuPerCall(ways[way]);
+      if (round > 0) samples[way].push(micros);
+    }
+  }
+  reused.destroy();
+  shared.destroy();
+  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
+  const base = median(samples.reused);
+  const row = (name: string, values: number[]) => {
+    const m = median(values);
+    return [name, m.toFixed(0), name.startsWith('one client') ? '' : (m - base).toFixed(0)];
+  };
+  return {
+    title: 'CPU of a new SDK client: settings read per client (the SDK) against read once per process',
+    description: `${CREATION_CALLS} DescribeInstances, 16 in flight, against the sandbox (its own process), each through a new EC2Client (the shared HTTP handler, a retry strategy given, as the gateway's); median CPU µs of this process per call over ${CREATION_ROUNDS - 1} interleaved rounds. Per client: the SDK builds and runs its provider chains (environment, profile files, default) for useFipsEndpoint, useDualstackEndpoint, userAgentAppId and authSchemePreference at the client's first request. Shared: \`sharedSdkSettings()\` from @rolegraph/credentials, as every session client gets them.`,
+    columns: ['client per call', 'CPU µs per call', 'CPU µs for the new client'],
+    rows: [
+      row('one client reused', samples.reused),
+      row('new client, settings read per client (SDK default)', samples.perClient),
+      row('new client, settings shared (session cache default)', samples.shared),
+    ],
+    notes: [
+      `Samples (µs per call): ${Object.entries(samples)
+        .map(([k, v]) => `${k} ${v.map((x) => x.toFixed(0)).join(' ')}`)
+        .join('; ')}.`,
+    ],
+  };
 }
 
 export async function benchClientMemory(): Promise<BenchSection[]> {
@@ -106,6 +179,7 @@ export async function benchClientMemory(): Promise<BenchSection[]> {
       m.sockets,
       m.projectedMb,
     ];
+    const creation = await clientCreationCpu(sb.endpoint, sb.credentials);
     return [
       {
         title: 'Memory per session and per SDK client: one shared HTTP handler against one per client',
@@ -123,6 +197,7 @@ export async function benchClientMemory(): Promise<BenchSection[]> {
           'The machine is shared with other sessions working in parallel; heap figures do not depend on its load.',
         ],
       },
+      creation,
     ];
   } finally {
     await sb.close();

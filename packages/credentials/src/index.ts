@@ -29,6 +29,8 @@ export {
   ROLE_ARN_PATTERN,
   ROLE_DURATION_SECONDS,
 } from './role-names.js';
+export type { SharedSdkSettings } from './sdk-settings.js';
+export { sharedSdkSettings } from './sdk-settings.js';
 export type {
   CallerIdentity,
   ClientConstructor,
@@ -48,3 +50,5 @@ export type {
   SessionEvent,
 } from './session-cache.js';
 export { createSessionCache } from './session-cache.js';
+export type { SharedRequestHandler, SharedRequestHandlerOptions } from './shared-request-handler.js';
+export { createSharedRequestHandler } from './shared-request-handler.js';

@@ -8,6 +8,7 @@ import type { AssumedRoleProvider } from './assume-role.js';
 import { addAttemptMeter } from './aws/rate-limits/meter-attempts.js';
 import { isExpiredCredentialsError } from './aws-error-codes.js';
 import type { CredentialStatus } from './refreshing-credentials.js';
+import { sharedSdkSettingsFor } from './sdk-settings.js';
 
 /** The configuration every SDK client of a session starts from. */
 export interface SessionClientConfig {
@@ -200,14 +201,16 @@ export function createSession(options: CreateSessionOptions): Session {
     byRegion: Map<string, object>,
     extra: ClientOverrides,
   ): C {
-    const client = new ClientClass({
+    const config: Record<string, unknown> = {
       ...(options.requestHandler ? { requestHandler: options.requestHandler } : {}),
       ...options.clientDefaults,
       ...options.clientConfig?.(ClientClass, region),
       ...extra,
       region,
       credentials,
-    });
+    };
+    // The environment and profile settings every client reads, read once per process.
+    const client = new ClientClass({ ...sharedSdkSettingsFor(config), ...config } as SessionClientConfig);
     const stack = (client as ClientWithStack).middlewareStack;
     stack?.add(trackUse, { step: 'initialize', name: 'rolegraphTrackUse', priority: 'high', override: true });
     stack?.add(invalidateOnExpiry, {
