@@ -1,5 +1,6 @@
 import { DescribeRegionsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { generateFixture, type Sandbox, startSandbox } from '@rolegraph/sandbox';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AdapterErrorCode, type AwsCallError, callAws, createAwsRateLimiter } from '../src/aws/index.js';
 import { createSessionCache, type Session, type SessionCache } from '../src/index.js';
@@ -145,6 +146,35 @@ describe('rate limits at the seam, against the sandbox', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(900);
     expect(sb.admin.calls({ service: 'sts', operation: 'AssumeRole' })).toBe(ACCOUNTS);
     expect(limits.stats()).toMatchObject({ taken: ACCOUNTS, throttled: 0 });
+  });
+
+  it('an AssumeRole waits for its token unsigned: each request leaves within 2 s of its signature, however long it queued', async () => {
+    // A bucket of 2 less its reserve of 1: one at once, then one per 2.5 s, so the third role
+    // queues about 5 s.
+    const spec = { burst: 2, refillPerSecond: 0.4 };
+    sb.admin.setThrottling({ sts: spec, ec2: false, s3: false });
+    const limits = createAwsRateLimiter({ limits: { sts: spec } });
+    const inner = new NodeHttpHandler();
+    const sent: Array<{ signedAtSecond: number; sentAt: number }> = [];
+    const recording = {
+      handle(request: { headers: Record<string, string> }, options?: object) {
+        const d = request.headers['x-amz-date'] ?? '';
+        const iso = `${d.slice(0, 4)}-${d.slice(4, 6)}-${d.slice(6, 11)}:${d.slice(11, 13)}:${d.slice(13)}`;
+        sent.push({ signedAtSecond: Date.parse(iso), sentAt: Date.now() });
+        return inner.handle(request as never, options);
+      },
+    };
+    const cache = newSessions({ limits, stsClientConfig: { maxAttempts: 1, requestHandler: recording } });
+    const started = Date.now();
+    await Promise.all(Array.from({ length: 3 }, (_, i) => cache.get({ roleArn: roleOf(i) }).credentials()));
+    inner.destroy();
+    expect(sent).toHaveLength(3);
+    expect(Math.max(...sent.map((s) => s.sentAt)) - started).toBeGreaterThanOrEqual(4500);
+    // x-amz-date has whole seconds, and the SDK sets its clock by the server's whole-second
+    // Date header: signed within 2 s before the date's second ends, then sent at once. Signed
+    // before the wait, the last would leave 5 s after its signature.
+    for (const s of sent) expect(s.sentAt - s.signedAtSecond).toBeLessThan(2200);
+    expect(limits.stats()).toMatchObject({ taken: 3, throttled: 0 });
   });
 
   it('a queue wait past queueTimeoutMs is SOURCE_TIMEOUT, and sends nothing', async () => {

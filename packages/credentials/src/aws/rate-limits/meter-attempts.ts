@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { type DeserializeMiddleware, SMITHY_CONTEXT_KEY } from '@smithy/types';
+import { type FinalizeRequestMiddleware, SMITHY_CONTEXT_KEY } from '@smithy/types';
 import { waitOutsideDeadline } from '../../refreshing-credentials.js';
 import { isThrottlingError } from '../error-table.js';
 import type { RateLimitBucket } from './aws-rate-limits.js';
@@ -26,7 +26,12 @@ const meters = new WeakMap<object, CallMeter>();
 
 /** The part of a middleware context this module reads (the smithy context of the command). */
 interface CommandContext {
-  [SMITHY_CONTEXT_KEY]?: { commandInstance?: { input?: unknown }; abortSignal?: AbortSignal };
+  [SMITHY_CONTEXT_KEY]?: {
+    commandInstance?: { input?: unknown };
+    abortSignal?: AbortSignal;
+    /** Chosen before this step (serialize): the identity that will sign the request. */
+    selectedHttpAuthScheme?: { identity?: { accessKeyId?: unknown } };
+  };
 }
 
 const commandInput = (context: unknown): object | undefined => {
@@ -83,13 +88,26 @@ export async function meterCall(
 }
 
 /**
- * SDK middleware (deserialize step, high priority: once per attempt, after signing, wrapping
- * the deserializer so it sees AWS's parsed error) that makes every attempt of a metered call
- * take a token, and drains the bucket when an attempt is throttled. Calls `callAws` did not
- * register pass through untouched. Session clients carry it; add it to clients you build
+ * Where the meters sit in a client's stack: inside the SDK's retry loop (so once per attempt)
+ * and just before signing. An attempt that waits for its token waits unsigned, so a long queue
+ * never sends a stale signature, and the requests queued behind a bucket do no signing while
+ * those let through are on their way: what lies between a token and its request reaching AWS
+ * is one signature, not the signing of every queued call.
+ */
+const BEFORE_SIGNING = {
+  relation: 'before',
+  toMiddleware: 'httpSigningMiddleware',
+  override: true,
+} as const;
+
+/**
+ * SDK middleware (finalizeRequest, inside the retry loop, before signing: see
+ * `BEFORE_SIGNING`) that makes every attempt of a metered call take a token, and drains the
+ * bucket when an attempt is throttled (the error it sees is AWS's, parsed). Calls `callAws` did
+ * not register pass through untouched. Session clients carry it; add it to clients you build
  * yourself with {@link addAttemptMeter}.
  */
-export const meterAttempts: DeserializeMiddleware<object, object> = (next, context) => async (args) => {
+export const meterAttempts: FinalizeRequestMiddleware<object, object> = (next, context) => async (args) => {
   const input = commandInput(context);
   const meter = input ? meters.get(input) : undefined;
   if (!meter) return next(args);
@@ -108,9 +126,9 @@ export const meterAttempts: DeserializeMiddleware<object, object> = (next, conte
 
 interface ClientWithStack {
   middlewareStack?: {
-    add(
+    addRelativeTo(
       middleware: unknown,
-      options: { step: string; name: string; priority?: string; override?: boolean },
+      options: { relation: 'before' | 'after'; toMiddleware: string; name: string; override?: boolean },
     ): void;
   };
 }
@@ -123,22 +141,18 @@ interface ClientWithStack {
  * const ec2 = addAttemptMeter(new EC2Client({ region }));
  */
 export function addAttemptMeter<C extends object>(client: C): C {
-  (client as ClientWithStack).middlewareStack?.add(meterAttempts, {
-    step: 'deserialize',
+  (client as ClientWithStack).middlewareStack?.addRelativeTo(meterAttempts, {
+    ...BEFORE_SIGNING,
     name: 'rolegraphMeterAttempts',
-    priority: 'high',
-    override: true,
   });
   return client;
 }
 
-const CREDENTIAL_IN_AUTH = /Credential=([^/,\s]+)\//;
-
-/** A stable, non-secret name for the access key id that signed a request. */
-function signerOf(request: unknown): string | undefined {
-  const headers = (request as { headers?: Record<string, string> } | undefined)?.headers;
-  const accessKeyId = CREDENTIAL_IN_AUTH.exec(headers?.authorization ?? '')?.[1];
-  if (!accessKeyId) return undefined;
+/** A stable, non-secret name for the access key id that will sign the request. */
+function signerOf(context: unknown): string | undefined {
+  const accessKeyId = (context as CommandContext)[SMITHY_CONTEXT_KEY]?.selectedHttpAuthScheme?.identity
+    ?.accessKeyId;
+  if (typeof accessKeyId !== 'string' || accessKeyId === '') return undefined;
   return `key-${createHash('sha256').update(accessKeyId).digest('hex').slice(0, 16)}`;
 }
 
@@ -156,8 +170,8 @@ export function meterStsClient(
   limiter: AwsRateLimiter,
   options: { region: string; principal?: string | undefined },
 ): void {
-  const middleware: DeserializeMiddleware<object, object> = (next, context) => async (args) => {
-    const principal = options.principal ?? signerOf(args.request) ?? 'unsigned';
+  const middleware: FinalizeRequestMiddleware<object, object> = (next, context) => async (args) => {
+    const principal = options.principal ?? signerOf(context) ?? 'unsigned';
     const commandName = (context as { commandName?: string }).commandName ?? 'Unknown';
     const bucket = limiter.bucketOf({
       service: 'sts',
@@ -180,10 +194,8 @@ export function meterStsClient(
       throw error;
     }
   };
-  (client as ClientWithStack).middlewareStack?.add(middleware, {
-    step: 'deserialize',
+  (client as ClientWithStack).middlewareStack?.addRelativeTo(middleware, {
+    ...BEFORE_SIGNING,
     name: 'rolegraphMeterSts',
-    priority: 'high',
-    override: true,
   });
 }
