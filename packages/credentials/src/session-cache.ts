@@ -88,8 +88,8 @@ export interface SessionCacheOptions
   /**
    * Most SDK clients kept over all sessions (one per session, client class and region): past
    * it the least recently used client is dropped (destroyed; its session makes it again on next
-   * use, for about 0.3 ms of CPU). About 18 KB each: 20,000 clients are about 350 MB, where an
-   * organization of 5,000 accounts x 17 regions would keep 85,000 (1.5 GB). Applies with the
+   * use, for about 0.35 ms of CPU). About 12 KB each: 20,000 clients are about 250 MB, where an
+   * organization of 5,000 accounts x 17 regions would keep 85,000 (1 GB). Applies with the
    * shared request handler only (with `sharedRequestHandler: false` clients are never dropped).
    * @default 20_000
    */
