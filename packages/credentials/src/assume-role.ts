@@ -5,7 +5,7 @@ import {
   type STSClientConfig,
 } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
-import { meterStsClient } from './aws/rate-limits/meter-attempts.js';
+import { meterStsCall, meterStsClient } from './aws/rate-limits/meter-attempts.js';
 import type { AwsRateLimiter } from './aws/rate-limits/rate-limiter.js';
 import { awsErrorCode, awsRequestId, isRecoverableError } from './aws-error-codes.js';
 import { accountIdOf, CredentialsError, CredentialsErrorCode } from './errors.js';
@@ -231,11 +231,11 @@ export function createAssumeRoleSource(
   let client: STSClient | undefined;
 
   const pool = options.stsClientPool;
+  const region = options.stsRegion ?? process.env.AWS_REGION ?? 'us-east-1';
   const stsClient = async (): Promise<STSClient> => {
     if (!client && pool) client = pool.clients.get(pool.key) as STSClient | undefined;
     if (!client) {
       const credentials = options.sourceCredentials ?? (await defaultSourceCredentials());
-      const region = options.stsRegion ?? process.env.AWS_REGION ?? 'us-east-1';
       client = new STSClient({
         ...options.stsClientConfig,
         region,
@@ -274,6 +274,11 @@ export function createAssumeRoleSource(
         SerialNumber: options.mfa?.serialNumber,
         TokenCode: options.mfa ? await options.mfa.tokenCode() : undefined,
       });
+      // The first attempt's token, before the SDK pipeline (the client's meter takes the rest).
+      if (options.stsRateLimiter) {
+        const meter = { region, principal: options.stsPrincipal };
+        await meterStsCall(sts, options.stsRateLimiter, meter, 'AssumeRole', command.input, signal);
+      }
       output = await sts.send(command, { abortSignal: signal });
     } catch (error) {
       throw toCredentialsError(error, roleArn, options.sourceCredentials === undefined);

