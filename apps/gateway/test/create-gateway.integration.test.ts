@@ -493,6 +493,8 @@ describe('createGateway: failures and masking', () => {
         delete: () => false,
         sessions: () => [],
         size: 0,
+        maxSessions: 1000,
+        resize: () => {},
         on: () => () => {},
         close: () => {},
       },

@@ -155,6 +155,17 @@ export interface SessionCache {
   /** Every cached session, most recently used first. */
   sessions(): Session[];
   readonly size: number;
+  /** The most sessions shared now (`maxSessions`, or the last `resize`). */
+  readonly maxSessions: number;
+  /**
+   * Changes `maxSessions`, e.g. when an organization grows past the room it was given. Every
+   * session stays cached with its idle time, unless the new bound is smaller: then the least
+   * recently used ones past it are retired, as any eviction does (their holders keep working).
+   *
+   * @example
+   * if (accounts * 2 > sessions.maxSessions) sessions.resize(accounts * 2);
+   */
+  resize(maxSessions: number): void;
   /** Subscribe to every session's credential events; returns the unsubscribe function. */
   on(listener: (event: SessionEvent) => void): () => void;
   /** Close every session the cache shares. */
@@ -283,18 +294,32 @@ export function createSessionCache(options: SessionCacheOptions = {}): SessionCa
   const listeners = new Set<(event: SessionEvent) => void>();
   if (options.onEvent) listeners.add(options.onEvent);
 
-  const cache = new LRUCache<string, Session>({
-    max: maxSessions,
-    ttl: idleTtlMs,
-    updateAgeOnGet: true,
-    perf: { now },
-    ttlResolution: 0,
-    // Dropped for idleness or room: retired, so a holder never breaks. Deleted or cleared: closed.
-    dispose: (session, _key, reason) => {
-      if (reason === 'delete') session.close();
-      else session.retire();
-    },
-  });
+  const newLru = (max: number) =>
+    new LRUCache<string, Session>({
+      max,
+      ttl: idleTtlMs,
+      updateAgeOnGet: true,
+      perf: { now },
+      ttlResolution: 0,
+      // Dropped for idleness or room: retired, so a holder never breaks. Deleted or cleared: closed.
+      dispose: (session, _key, reason) => {
+        if (reason === 'delete') session.close();
+        else session.retire();
+      },
+    });
+  let cache = newLru(maxSessions);
+  /** Moves every session into a cache of `max`, least recently used first, idle time kept. */
+  const resize = (max: number) => {
+    const next = newLru(positive('maxSessions', max, maxSessions));
+    // Sessions idle past their time are retired first, as the purge would have.
+    cache.purgeStale();
+    for (const key of cache.rkeys()) {
+      const session = cache.peek(key);
+      if (session) next.set(key, session, { ttl: Math.max(1, cache.getRemainingTTL(key)) });
+    }
+    // The old cache is dropped, not cleared: clearing would close the sessions just moved.
+    cache = next;
+  };
   // Idle sessions must stop refreshing even if nobody asks for them again.
   const purge = setInterval(() => cache.purgeStale(), Math.min(idleTtlMs, 60_000));
   purge.unref();
@@ -474,6 +499,10 @@ export function createSessionCache(options: SessionCacheOptions = {}): SessionCa
     get size() {
       return cache.size;
     },
+    get maxSessions() {
+      return cache.max;
+    },
+    resize,
     on(listener) {
       listeners.add(listener);
       return () => {

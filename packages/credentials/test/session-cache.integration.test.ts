@@ -36,6 +36,56 @@ describe('createSessionCache', () => {
     sessions.close();
   });
 
+  it('resize: a larger bound keeps every session (no new AssumeRole), a smaller one retires the least recently used', async () => {
+    const sessions = createSessionCache({ ...cacheOptions(), maxSessions: 2 });
+    const roles = ['111122223333', '444455556666', '777788889999'].map((id) => ({
+      roleArn: `arn:aws:iam::${id}:role/Reader`,
+    }));
+    const [a, b, c] = roles.map((r) => sessions.get(r));
+    // Past the bound of 2: the first one was retired.
+    expect(a?.status().retired).toBe(true);
+    expect(sessions.size).toBe(2);
+    sessions.resize(4);
+    expect(sessions.maxSessions).toBe(4);
+    for (const s of [b, c]) await s?.credentials();
+    const calls = aws.assumeRoleCalls.length;
+    // The same sessions are handed out after the resize, with their credentials: no AssumeRole.
+    expect(sessions.get(roles[1] as { roleArn: string })).toBe(b);
+    expect(sessions.get(roles[2] as { roleArn: string })).toBe(c);
+    await sessions.get(roles[2] as { roleArn: string }).credentials();
+    expect(aws.assumeRoleCalls.length).toBe(calls);
+    expect(sessions.sessions()).toEqual([c, b]);
+    // Room for 4 now: a third session joins without retiring anyone.
+    const again = sessions.get(roles[0] as { roleArn: string });
+    expect(sessions.size).toBe(3);
+    expect([b, c].map((s) => s?.status().retired)).toEqual([false, false]);
+    // Down to 1: the two least recently used are retired, never closed (holders keep working).
+    sessions.resize(1);
+    expect(sessions.sessions()).toEqual([again]);
+    expect([b, c].map((s) => s?.status().retired)).toEqual([true, true]);
+    expect((await c?.credentials())?.accessKeyId).toBeTruthy();
+    expect(() => sessions.resize(0)).toThrow(/maxSessions must be a positive integer/);
+    sessions.close();
+  });
+
+  it("resize keeps each session's idle time", () => {
+    let t = 1_000_000;
+    const sessions = createSessionCache({
+      ...cacheOptions(),
+      idleTtlMs: 1000,
+      refresh: { proactiveRefresh: false, now: () => t },
+    });
+    const role = { roleArn: 'arn:aws:iam::111122223333:role/Reader' };
+    const session = sessions.get(role);
+    t += 600;
+    sessions.resize(10);
+    t += 500; // 1,100 ms idle in all: past the 1,000 ms TTL only if the resize kept the 600
+    expect(sessions.peek(role)).toBeUndefined();
+    sessions.resize(20); // purges it on the way, as the timer would
+    expect(session.status().retired).toBe(true);
+    sessions.close();
+  });
+
   it('maxClients bounds the SDK clients of all sessions: the least recently used is dropped and made again on next use', async () => {
     const made: string[] = [];
     const sessions = createSessionCache({

@@ -13,7 +13,11 @@ import { FAKE_TREE, type FakeUnit, fakeOrganization } from './testing/fake-organ
 function recordingBook() {
   const prepared = new Set<string>();
   const forgotten: string[] = [];
+  const fits: number[] = [];
   const book: SessionBook = {
+    fitTo: (accounts) => {
+      fits.push(accounts);
+    },
     roleKeyOf: (a) => a.roleArn,
     prepare: (a) => {
       prepared.add(a.roleArn);
@@ -27,7 +31,7 @@ function recordingBook() {
       forgotten.push(key);
     },
   };
-  return { book, forgotten };
+  return { book, forgotten, fits };
 }
 
 /** Timers run by hand: `fire()` runs what is due in order. */
@@ -161,7 +165,7 @@ describe('createAccountRegistry', () => {
 
   it('a re-discovery adds and removes accounts; a removed session is forgotten once no request holds it', async () => {
     const tree = { current: clone(FAKE_TREE) };
-    const { book, forgotten } = recordingBook();
+    const { book, forgotten, fits } = recordingBook();
     const registry = createAccountRegistry({
       staticAccounts: [],
       organization: organization(tree),
@@ -170,6 +174,8 @@ describe('createAccountRegistry', () => {
       timers: manualTimers().timers,
     });
     await registry.rediscover();
+    // Every published snapshot asks the book for room for its accounts.
+    expect(fits.at(-1)).toBe(registry.current().accounts.length);
     const lease = registry.acquire();
     expect(lease.snapshot.find('sandbox-1')?.accountId).toBe('444444444444');
 

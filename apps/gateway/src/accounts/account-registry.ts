@@ -199,6 +199,8 @@ export function createAccountRegistry(options: AccountRegistryOptions): AccountR
     version += 1;
     current = createAccountSnapshot(accounts, { version, complete: true });
     setGauge(current);
+    // Room in the session cache for every account and its hub, however far discovery grows.
+    book.fitTo(current.accounts.length);
     const before = new Set(previous.accounts.map((a) => a.accountId));
     const after = new Set(current.accounts.map((a) => a.accountId));
     return {

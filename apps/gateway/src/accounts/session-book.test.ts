@@ -52,6 +52,23 @@ describe('createSessionBook', () => {
   });
 });
 
+describe('fitTo', () => {
+  it('grows the session cache to 2 x accounts when they outgrow it, never shrinks it', () => {
+    const sessions = createSessionCache({
+      sourceCredentials: async () => ({ accessKeyId: 'x', secretAccessKey: 'y' }),
+      maxSessions: 1000,
+    });
+    caches.push(sessions);
+    const book = createSessionBook(sessions);
+    book.fitTo(300);
+    expect(sessions.maxSessions).toBe(1000);
+    book.fitTo(12_000);
+    expect(sessions.maxSessions).toBe(24_000);
+    book.fitTo(10);
+    expect(sessions.maxSessions).toBe(24_000);
+  });
+});
+
 describe('sessionCacheSize', () => {
   it('is max(1000, 2 x accounts), with room for 10,000 discovered accounts when an organization is configured', () => {
     expect(sessionCacheSize({ accounts: 3, organization: false })).toBe(1000);

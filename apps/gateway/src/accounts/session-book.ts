@@ -5,8 +5,8 @@ import type { AccountConfig, AccountSource } from '../config/config-schema.js';
 export const DEFAULT_SESSION_NAME = 'rolegraph-gateway';
 
 /**
- * Room kept for an organization's accounts in the session cache the gateway makes (a cache
- * cannot grow later).
+ * Room kept for an organization's accounts in the session cache the gateway makes at start
+ * (a discovery that finds more grows it: `SessionBook.fitTo`).
  */
 export const ORGANIZATION_SESSION_ROOM = 10_000;
 
@@ -40,6 +40,12 @@ export interface SessionBook {
    * still use it, since its holders get `SESSION_CLOSED` from then on.
    */
   forget(roleKey: string): void;
+  /**
+   * Grows the session cache when the accounts outgrow it (an organization past the room it was
+   * given at start) to `sessionCacheSize({ accounts })`; never shrinks it. The registry calls it
+   * with every snapshot it publishes.
+   */
+  fitTo(accounts: number): void;
 }
 
 function staticProvider(source: Extract<AccountSource, { kind: 'static' }>): AwsCredentialIdentityProvider {
@@ -113,6 +119,10 @@ export function createSessionBook(sessions: SessionCache): SessionBook {
       return entry.session();
     },
     prepared: () => prepared.keys(),
+    fitTo(accounts) {
+      const room = sessionCacheSize({ accounts, organization: false });
+      if (room > sessions.maxSessions) sessions.resize(room);
+    },
     forget(key) {
       const entry = prepared.get(key);
       if (!entry) return;
