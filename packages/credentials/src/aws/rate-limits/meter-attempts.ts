@@ -88,6 +88,18 @@ export async function meterCall(
 }
 
 /**
+ * One more attempt of a registered call: it takes a token unless its first one was taken before
+ * the send. `acquire` waits for that token (the STS meter's wait runs outside a refresh deadline).
+ */
+async function nextAttempt(meter: CallMeter, acquire: () => Promise<void>): Promise<void> {
+  meter.attempts++;
+  if (meter.attempts > meter.tokens) {
+    await acquire();
+    meter.tokens++;
+  }
+}
+
+/**
  * Where the meters sit in a client's stack: inside the SDK's retry loop (so once per attempt)
  * and just before signing. An attempt that waits for its token waits unsigned, so a long queue
  * never sends a stale signature, and the requests queued behind a bucket do no signing while
@@ -111,11 +123,7 @@ export const meterAttempts: FinalizeRequestMiddleware<object, object> = (next, c
   const input = commandInput(context);
   const meter = input ? meters.get(input) : undefined;
   if (!meter) return next(args);
-  meter.attempts++;
-  if (meter.attempts > meter.tokens) {
-    await meter.limiter.acquire(meter.bucket, meter.signal);
-    meter.tokens++;
-  }
+  await nextAttempt(meter, () => meter.limiter.acquire(meter.bucket, meter.signal));
   try {
     return await next(args);
   } catch (error) {
@@ -217,27 +225,26 @@ export function meterStsClient(client: object, limiter: AwsRateLimiter, options:
     const abortSignal = (context as CommandContext)[SMITHY_CONTEXT_KEY]?.abortSignal;
     const input = commandInput(context) ?? {};
     const meter = meters.get(input);
-    let bucket = meter?.bucket;
-    if (meter) {
-      meter.attempts++;
-      if (meter.attempts > meter.tokens) {
-        await waitOutsideDeadline(abortSignal, (signal) => limiter.acquire(meter.bucket, signal));
-        meter.tokens++;
-      }
-    } else {
-      const principal = options.principal ?? signerOf(context) ?? 'unsigned';
-      const commandName = (context as { commandName?: string }).commandName ?? 'Unknown';
-      bucket = stsBucketOf(limiter, principal, options.region, commandName.replace(/Command$/, ''), input);
-      if (!bucket) return next(args);
-      // Inside a refresh, the wait for a token does not count against its source timeout: a
-      // cold start over thousands of roles queues for minutes behind one principal's bucket.
-      const metered = bucket;
-      await waitOutsideDeadline(abortSignal, (signal) => limiter.acquire(metered, signal));
-    }
+    const commandName = (context as { commandName?: string }).commandName ?? 'Unknown';
+    const bucket =
+      meter?.bucket ??
+      stsBucketOf(
+        limiter,
+        options.principal ?? signerOf(context) ?? 'unsigned',
+        options.region,
+        commandName.replace(/Command$/, ''),
+        input,
+      );
+    if (!bucket) return next(args);
+    // Inside a refresh, the wait for a token does not count against its source timeout: a cold
+    // start over thousands of roles queues for minutes behind one principal's bucket.
+    const acquire = () => waitOutsideDeadline(abortSignal, (signal) => limiter.acquire(bucket, signal));
+    if (meter) await nextAttempt(meter, acquire);
+    else await acquire();
     try {
       return await next(args);
     } catch (error) {
-      if (bucket && isThrottlingError(error)) await limiter.throttled(bucket);
+      if (isThrottlingError(error)) await limiter.throttled(bucket);
       throw error;
     }
   };
