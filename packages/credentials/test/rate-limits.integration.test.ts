@@ -12,6 +12,25 @@ const ACCOUNTS = 8;
 const READER_ROLE_NAME = 'RolegraphReader';
 const fixture = generateFixture({ accounts: ACCOUNTS, instancesPerRegion: 1, bucketsPerAccount: 0 });
 const members = fixture.accounts.filter((a) => a.roles.some((r) => r.name === READER_ROLE_NAME));
+// A hub role in the first member account that every reader role trusts: roles reached through
+// it wait for its AssumeRole before they are signed.
+const CENTRAL_ARN = 'arn:aws:iam::000000000000:user/rolegraph-central';
+const HUB_ROLE_NAME = 'RolegraphHub';
+const hubAccount = members[0];
+if (!hubAccount) throw new Error('no member account');
+const HUB_ARN = `arn:aws:iam::${hubAccount.id}:role/${HUB_ROLE_NAME}`;
+hubAccount.roles.push({
+  name: HUB_ROLE_NAME,
+  maxSessionDuration: 3600,
+  trust: [{ principal: CENTRAL_ARN }],
+  accountId: hubAccount.id,
+  arn: HUB_ARN,
+  roleId: 'AROAROLEGRAPHTESTHUB0',
+});
+for (const account of members) {
+  for (const role of account.roles)
+    if (role.name === READER_ROLE_NAME) role.trust.push({ principal: HUB_ARN });
+}
 const roleOf = (i: number) => {
   const role = members[i]?.roles.find((r) => r.name === READER_ROLE_NAME);
   if (!role) throw new Error(`no reader role in member ${i}`);
@@ -175,6 +194,47 @@ describe('rate limits at the seam, against the sandbox', () => {
     // before the wait, the last would leave 5 s after its signature.
     for (const s of sent) expect(s.sentAt - s.signedAtSecond).toBeLessThan(2200);
     expect(limits.stats()).toMatchObject({ taken: 3, throttled: 0 });
+  });
+
+  it('a burst behind a cold source role lets no refilled token out before its first request leaves: none is throttled', async () => {
+    // A bucket of 4 less its reserve of 1, refilling 5 per second, and 600 ms per STS call: the
+    // 8 roles take 3 tokens at once, then wait for the hub's AssumeRole before they are signed.
+    const spec = { burst: 4, refillPerSecond: 5 };
+    sb.admin.setLatency({ sts: { fixedMs: 600 } });
+    const run = async (maxHoldMs?: number) => {
+      sb.admin.setThrottling({ sts: spec, ec2: false, s3: false });
+      sb.admin.reset();
+      const limits = createAwsRateLimiter({
+        limits: { sts: spec },
+        ...(maxHoldMs === undefined ? {} : { maxHoldMs }),
+      });
+      const cache = newSessions({ limits, stsClientConfig: { maxAttempts: 1 } });
+      const outcomes = await Promise.allSettled(
+        Array.from({ length: ACCOUNTS }, (_, i) =>
+          cache.get({ roleArn: roleOf(i), sourceRole: { roleArn: HUB_ARN } }).credentials(),
+        ),
+      );
+      cache.close();
+      return {
+        failed: outcomes.filter((o) => o.status === 'rejected').length,
+        throttled: sb.admin.calls({ service: 'sts', outcome: 'throttled' }),
+        assumeRole: sb.admin.calls({ service: 'sts', operation: 'AssumeRole' }),
+        stats: limits.stats(),
+      };
+    };
+    try {
+      const held = await run();
+      expect(held).toMatchObject({ failed: 0, throttled: 0, assumeRole: ACCOUNTS + 1 });
+      expect(held.stats.held).toBeGreaterThanOrEqual(1);
+      expect(held.stats.throttled).toBe(0);
+      // The same start with the hold ending at once: the tokens the bucket refilled during the
+      // hub's 600 ms reach STS together with the burst, and STS throttles some.
+      const unheld = await run(0);
+      expect(unheld.throttled).toBeGreaterThan(0);
+      expect(unheld.failed).toBeGreaterThan(0);
+    } finally {
+      sb.admin.setLatency({});
+    }
   });
 
   it('a queue wait past queueTimeoutMs is SOURCE_TIMEOUT, and sends nothing', async () => {

@@ -53,7 +53,12 @@ export {
   resolveAwsRateLimits,
 } from './rate-limits/aws-rate-limits.js';
 export { addAttemptMeter } from './rate-limits/meter-attempts.js';
-export type { AwsRateLimiter, AwsRateLimiterOptions, RateLimiterStats } from './rate-limits/rate-limiter.js';
+export type {
+  AcquireOptions,
+  AwsRateLimiter,
+  AwsRateLimiterOptions,
+  RateLimiterStats,
+} from './rate-limits/rate-limiter.js';
 export { createAwsRateLimiter } from './rate-limits/rate-limiter.js';
 export type { BucketStore, MemoryBucketStore, TokenBucketSpec } from './rate-limits/token-bucket.js';
 export { checkTokenBucketSpec, createMemoryBucketStore } from './rate-limits/token-bucket.js';

@@ -266,6 +266,75 @@ describe('createAwsRateLimiter (fake clock)', () => {
     expect(() => createAwsRateLimiter({ headroom: 1 })).toThrow(/headroom must be in \[0, 1\)/);
   });
 
+  describe('sendsLater: a burst from a full bucket whose requests leave later', () => {
+    const spec = { burst: 3, refillPerSecond: 10 };
+    const start = (over: Parameters<typeof createAwsRateLimiter>[0] = {}, count = 6) => {
+      const limiter = limiterOf({ limits: { ec2: { nonMutating: spec } }, ...over });
+      const bucket = limiter.bucketOf(call());
+      if (!bucket) throw new Error('metered');
+      const done: number[] = [];
+      const started = Date.now();
+      const all = Array.from({ length: count }, () =>
+        limiter.acquire(bucket, undefined, { sendsLater: true }).then(() => done.push(Date.now() - started)),
+      );
+      return { limiter, bucket, done, all };
+    };
+
+    it('lets no refilled token through until the first request leaves, then drops the refill counted meanwhile', async () => {
+      const { limiter, bucket, done, all } = start();
+      await vi.advanceTimersByTimeAsync(0);
+      expect(done).toEqual([0, 0, 0]);
+      // Without the hold, 3 more would have gone at 100, 200 and 300 ms, all reaching AWS with
+      // the burst, while AWS's bucket (full until the first request arrives) gained nothing.
+      await vi.advanceTimersByTimeAsync(300);
+      expect(done).toEqual([0, 0, 0]);
+      limiter.sent(bucket);
+      // The bucket refills from now, as AWS's does from the first arrival.
+      await vi.advanceTimersByTimeAsync(99);
+      expect(done).toEqual([0, 0, 0]);
+      await vi.advanceTimersByTimeAsync(201);
+      expect(done).toEqual([0, 0, 0, 400, 500, 600]);
+      await Promise.all(all);
+      expect(limiter.stats()).toMatchObject({ taken: 6, held: 1, waited: 3 });
+    });
+
+    it('a hold whose first request never reports leaving ends after maxHoldMs, keeping what the bucket refilled', async () => {
+      const { limiter, done, all } = start({ maxHoldMs: 250 }, 5);
+      await vi.advanceTimersByTimeAsync(249);
+      expect(done).toEqual([0, 0, 0]);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(done).toEqual([0, 0, 0, 250, 250]);
+      await Promise.all(all);
+      expect(limiter.stats()).toMatchObject({ taken: 5, held: 1 });
+    });
+
+    it('a burst that leaves tokens unused is released without losing them; a bucket in use is not held again', async () => {
+      const { limiter, bucket, done } = start({}, 2);
+      await vi.advanceTimersByTimeAsync(100);
+      limiter.sent(bucket);
+      // 1 token left and 1 refilled: both go at once.
+      const more = [0, 1].map(() =>
+        limiter.acquire(bucket, undefined, { sendsLater: true }).then(() => done.push(Date.now())),
+      );
+      await vi.advanceTimersByTimeAsync(0);
+      await Promise.all(more);
+      expect(done).toHaveLength(4);
+      expect(limiter.stats()).toMatchObject({ taken: 4, held: 1, waited: 0 });
+    });
+
+    it('calls without sendsLater are never held', async () => {
+      const limiter = limiterOf({ limits: { ec2: { nonMutating: spec } } });
+      const bucket = limiter.bucketOf(call());
+      if (!bucket) throw new Error('metered');
+      const done: number[] = [];
+      const started = Date.now();
+      for (let i = 0; i < 4; i++) void limiter.acquire(bucket).then(() => done.push(Date.now() - started));
+      await vi.advanceTimersByTimeAsync(100);
+      expect(done).toEqual([0, 0, 0, 100]);
+      expect(limiter.stats().held).toBe(0);
+    });
+  });
+
   it('a store without take/drain is a TypeError at construction', () => {
     expect(() => createAwsRateLimiter({ store: {} as BucketStore })).toThrow(/store must have take/);
   });

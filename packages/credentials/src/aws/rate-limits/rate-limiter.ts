@@ -23,6 +23,23 @@ export interface RateLimiterStats {
   throttled: number;
   /** Store failures; the call was let through (a broken store must not stop every AWS call). */
   storeErrors: number;
+  /**
+   * Bursts from a full bucket whose refill was held until their first request left (see
+   * {@link AwsRateLimiter.sent}).
+   */
+  held: number;
+}
+
+/** How a token will be used. */
+export interface AcquireOptions {
+  /**
+   * The token's request leaves later than now: it goes through the SDK's pipeline first (an
+   * AssumeRole metered before `send`). The caller reports when it leaves with
+   * {@link AwsRateLimiter.sent}. A burst from a full bucket then lets no refilled token through
+   * until its first request has left, because AWS's bucket, full until that request arrives,
+   * gains nothing meanwhile while this one counts its refill from the first token.
+   */
+  sendsLater?: boolean;
 }
 
 /**
@@ -47,7 +64,19 @@ export interface AwsRateLimiter {
    * @example
    * await limiter.acquire(bucket, request.signal);
    */
-  acquire(bucket: RateLimitBucket, signal?: AbortSignal): Promise<void>;
+  acquire(bucket: RateLimitBucket, signal?: AbortSignal, options?: AcquireOptions): Promise<void>;
+  /**
+   * A request of `bucket` is leaving now (called just before it is signed). After a burst
+   * acquired with `sendsLater`, the first one releases the refill held since: what the store
+   * counted meanwhile is dropped when callers are queued, so this bucket refills from the moment
+   * AWS's starts to.
+   *
+   * @example
+   * await limiter.acquire(bucket, signal, { sendsLater: true });
+   * // ... serialize, resolve the signing identity ...
+   * limiter.sent(bucket);
+   */
+  sent(bucket: RateLimitBucket): void;
   /**
    * AWS throttled a call of `bucket` anyway (another client shares the account): empty the
    * bucket, so its next calls wait for a refill. Other buckets are not touched.
@@ -81,6 +110,23 @@ export interface AwsRateLimiterOptions {
   now?: () => number;
   /** @default the global timers */
   timers?: Timers;
+  /**
+   * The longest a burst acquired with `sendsLater` holds its bucket's refill when its first
+   * request never reports leaving (it failed before it was sent): then the bucket goes on as
+   * if no hold had been made.
+   * @default 5000
+   */
+  maxHoldMs?: number;
+}
+
+/** A burst from a full bucket whose first request has not left yet. */
+interface Hold {
+  /** Tokens let through since the hold began: at most `cap` (the bucket, less the reserve). */
+  granted: number;
+  cap: number;
+  released: Promise<void>;
+  release(): void;
+  timer: unknown;
 }
 
 interface Waiter {
@@ -126,6 +172,12 @@ export function createAwsRateLimiter(options: AwsRateLimiterOptions = {}): AwsRa
   }
   const now = options.now ?? Date.now;
   const timers = options.timers ?? globalTimers;
+  const maxHoldMs = options.maxHoldMs ?? 5000;
+  if (!Number.isFinite(maxHoldMs) || maxHoldMs < 0) {
+    throw new TypeError(
+      `createAwsRateLimiter: maxHoldMs must be a number >= 0, got ${String(options.maxHoldMs)}`,
+    );
+  }
   const stats: RateLimiterStats = {
     taken: 0,
     waited: 0,
@@ -133,6 +185,7 @@ export function createAwsRateLimiter(options: AwsRateLimiterOptions = {}): AwsRa
     aborted: 0,
     throttled: 0,
     storeErrors: 0,
+    held: 0,
   };
   const queues = new Map<string, Queue>();
   // Until when a throttled bucket lets nothing through (its reserve refills meanwhile).
@@ -190,6 +243,40 @@ export function createAwsRateLimiter(options: AwsRateLimiterOptions = {}): AwsRa
       return 0;
     }
   };
+  // Bursts held until their first request leaves, and when a request of a `sendsLater` bucket
+  // last left: a bucket untouched for burst / refill seconds is full again (at AWS too).
+  const holds = new Map<string, Hold>();
+  const lastSent = new Map<string, number>();
+  let sinceSweep = 0;
+  const fullAgainMs = (spec: TokenBucketSpec) => (spec.burst * 1000) / spec.refillPerSecond;
+  const startHold = (bucket: RateLimitBucket) => {
+    const at = lastSent.get(bucket.key);
+    if (holds.has(bucket.key) || (at !== undefined && now() - at < fullAgainMs(bucket.spec))) return;
+    let release = () => {};
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const hold: Hold = {
+      granted: 1,
+      cap: reserved(bucket.spec).spec.burst,
+      released,
+      release,
+      timer: undefined,
+    };
+    hold.timer = timers.setTimeout(() => {
+      if (holds.get(bucket.key) !== hold) return;
+      holds.delete(bucket.key);
+      hold.release();
+    }, maxHoldMs);
+    (hold.timer as { unref?: () => void } | undefined)?.unref?.();
+    holds.set(bucket.key, hold);
+    stats.held++;
+  };
+  /** Whether the bucket may let one more token through now (false: wait for `held.released`). */
+  const heldBack = (key: string): Hold | undefined => {
+    const hold = holds.get(key);
+    return hold && hold.granted >= hold.cap ? hold : undefined;
+  };
   const sleep = (ms: number) => new Promise<void>((resolve) => timers.setTimeout(resolve, ms));
 
   const pump = async (queue: Queue, firstWaitMs: number) => {
@@ -202,12 +289,19 @@ export function createAwsRateLimiter(options: AwsRateLimiterOptions = {}): AwsRa
           waitMs = 0;
           continue;
         }
+        const held = heldBack(queue.bucket.key);
+        if (held) {
+          await held.released;
+          continue;
+        }
         const answer = await take(queue.bucket);
         const head = queue.waiters[0];
         if (answer > 0) {
           waitMs = answer;
           continue;
         }
+        const hold = holds.get(queue.bucket.key);
+        if (hold) hold.granted++;
         // The head may have aborted while the store answered: the token goes to the next one.
         if (!head) break;
         queue.waiters.shift();
@@ -243,27 +337,67 @@ export function createAwsRateLimiter(options: AwsRateLimiterOptions = {}): AwsRa
   return {
     limits,
     bucketOf: (call) => classifyAwsCall(call, limits),
-    async acquire(bucket, signal) {
+    async acquire(bucket, signal, acquireOptions) {
       if (signal?.aborted) throw signal.reason;
       let queue = queues.get(bucket.key);
       let firstWaitMs = 0;
-      if (!queue) {
+      if (!queue && !heldBack(bucket.key)) {
         // Nobody of this process waits on the bucket: try it at once.
         const answer = take(bucket);
         const ms = isPromise(answer) ? await answer : answer;
         if (ms === 0) {
           stats.taken++;
+          const hold = holds.get(bucket.key);
+          if (hold) hold.granted++;
+          else if (acquireOptions?.sendsLater) startHold(bucket);
           return;
         }
         if (signal?.aborted) throw signal.reason;
         queue = queues.get(bucket.key);
-        if (!queue) {
-          queue = { bucket, waiters: [], pumping: false };
-          queues.set(bucket.key, queue);
-        }
         firstWaitMs = ms;
       }
+      if (!queue) {
+        // The bucket is empty, or held by a burst whose first request has not left yet.
+        queue = { bucket, waiters: [], pumping: false };
+        queues.set(bucket.key, queue);
+      }
       return enqueue(queue, signal, firstWaitMs);
+    },
+    sent(bucket) {
+      lastSent.set(bucket.key, now());
+      if (++sinceSweep >= 4096) {
+        sinceSweep = 0;
+        const at = now();
+        for (const [key, sentAt] of lastSent) if (at - sentAt >= 3_600_000) lastSent.delete(key);
+      }
+      const hold = holds.get(bucket.key);
+      if (!hold) return;
+      timers.clearTimeout(hold.timer);
+      const release = () => {
+        if (holds.get(bucket.key) === hold) holds.delete(bucket.key);
+        hold.release();
+      };
+      if ((queues.get(bucket.key)?.waiters.length ?? 0) === 0) {
+        release();
+        return;
+      }
+      // Callers queued: the store counted a refill from the burst's first token, AWS counts it
+      // from the arrival of its first request (its bucket was full until then). Drop what the
+      // store gained meanwhile, then let the queue go on; the hold lets nothing through until then.
+      hold.cap = hold.granted;
+      try {
+        const drained = store.drain(bucket.key, reserved(bucket.spec).spec, now());
+        if (isPromise(drained)) {
+          drained.then(release, (error: unknown) => {
+            storeFailed(error);
+            release();
+          });
+          return;
+        }
+      } catch (error) {
+        storeFailed(error);
+      }
+      release();
     },
     async throttled(bucket) {
       stats.throttled++;
