@@ -121,6 +121,88 @@ async function clientCreationCpu(
   };
 }
 
+const LOGGER_CALLS = 2000;
+const LOGGER_ROUNDS = 8;
+const LOGGER_INSTANCES = 10;
+
+/**
+ * CPU of this process per DescribeInstances (a page of 10 instances) through a
+ * session client, with the SDK's default logger (a no-op with `info`, so the SDK builds its
+ * per-call info entry: the input and output walked through the schema's sensitive-data filter)
+ * and with the session cache's default `SDK_LOGGER_WITHOUT_INFO`. Same session cache options
+ * otherwise; alternating rounds, medians.
+ */
+async function loggerCpu(): Promise<BenchSection> {
+  const sb = await startSandboxProcess({
+    fixture: {
+      accounts: 1,
+      regions: ['us-east-1'],
+      instancesPerRegion: LOGGER_INSTANCES,
+      bucketsPerAccount: 0,
+      objectsPerBucket: 0,
+      seed: 5,
+    },
+  });
+  try {
+    const role = demoAccounts({ fixture: sb.fixture })[0]?.roleArn ?? '';
+    const noop = () => {};
+    const withInfo = { trace: noop, debug: noop, info: noop, warn: noop, error: noop };
+    const cacheOf = (logger?: object) =>
+      createSessionCache({
+        sourceCredentials: async () => ({ ...sb.credentials }),
+        stsEndpoint: sb.endpoint,
+        clientDefaults: { endpoint: sb.endpoint, maxAttempts: 1, ...(logger ? { logger } : {}) },
+        refresh: { proactiveRefresh: false },
+      });
+    const caches = { sdkDefault: cacheOf(withInfo), sessionDefault: cacheOf() };
+    const cpuPerCall = async (cache: ReturnType<typeof cacheOf>) => {
+      const client = cache.get({ roleArn: role }).client(EC2Client, 'us-east-1');
+      const started = process.cpuUsage();
+      let next = 0;
+      await Promise.all(
+        Array.from({ length: 16 }, async () => {
+          while (next++ < LOGGER_CALLS) await client.send(new DescribeInstancesCommand({ MaxResults: 1000 }));
+        }),
+      );
+      const used = process.cpuUsage(started);
+      return (used.user + used.system) / LOGGER_CALLS;
+    };
+    const samples: Record<keyof typeof caches, number[]> = { sdkDefault: [], sessionDefault: [] };
+    for (let round = 0; round < LOGGER_ROUNDS; round++) {
+      // Alternate which goes first; round 0 is a JIT warm-up left out.
+      const order = (
+        round % 2 === 0 ? ['sdkDefault', 'sessionDefault'] : ['sessionDefault', 'sdkDefault']
+      ) as Array<keyof typeof caches>;
+      for (const way of order) {
+        const micros = await cpuPerCall(caches[way]);
+        if (round > 0) samples[way].push(micros);
+      }
+    }
+    for (const cache of Object.values(caches)) cache.close();
+    const median = (values: number[]) =>
+      [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
+    const base = median(samples.sdkDefault);
+    const ours = median(samples.sessionDefault);
+    return {
+      title:
+        'CPU of the SDK info log entry nobody reads: a logger with info (the SDK default) against SDK_LOGGER_WITHOUT_INFO',
+      description: `${LOGGER_CALLS} DescribeInstances (${LOGGER_INSTANCES} instances per page), 16 in flight, through one session client of \`createSessionCache\` against the sandbox (its own process); median CPU µs of this process per call over ${LOGGER_ROUNDS - 1} alternating rounds. The SDK's logger middleware builds \`{ input: filter(input), output: filter(output) }\` for every call when the client's logger has \`info\` (its default NoOpLogger has); session clients get a logger without \`info\` unless \`clientDefaults.logger\` names one.`,
+      columns: ['client logger', 'CPU µs per call', 'vs SDK default'],
+      rows: [
+        ['no-op with info (the SDK default NoOpLogger)', base.toFixed(0), '1.00x'],
+        ['SDK_LOGGER_WITHOUT_INFO (session cache default)', ours.toFixed(0), `${(ours / base).toFixed(2)}x`],
+      ],
+      notes: [
+        `Samples (µs per call): ${Object.entries(samples)
+          .map(([k, v]) => `${k} ${v.map((x) => x.toFixed(0)).join(' ')}`)
+          .join('; ')}.`,
+      ],
+    };
+  } finally {
+    await sb.close();
+  }
+}
+
 export async function benchClientMemory(): Promise<BenchSection[]> {
   const sb = await startSandboxProcess({
     fixture: {
@@ -198,6 +280,7 @@ export async function benchClientMemory(): Promise<BenchSection[]> {
         ],
       },
       creation,
+      await loggerCpu(),
     ];
   } finally {
     await sb.close();

@@ -1,4 +1,10 @@
-import { demoFixture, type Sandbox, type SandboxOptions, startSandbox } from '@rolegraph/sandbox';
+import {
+  demoFixture,
+  ORG_READER_ROLE_NAME,
+  type Sandbox,
+  type SandboxOptions,
+  startSandbox,
+} from '@rolegraph/sandbox';
 import type { AccountConfig, GatewayConfig } from './config/config-schema.js';
 import { parseConfig } from './config/load-config.js';
 
@@ -33,6 +39,28 @@ export function demoAccounts(sandbox: Pick<Sandbox, 'fixture'>, durationSeconds?
   });
 }
 
+/**
+ * The sandbox's organization as an account source, when its fixture has one that the central
+ * principal can list (a `RolegraphOrgReader` role in the management account): the static demo
+ * accounts then show their OU path and state (static entries win over discovered ones), and any
+ * other member with a reader role is discovered. The management account is skipped: it holds
+ * the listing role, not a reader role.
+ */
+export function demoOrganization(sandbox: Pick<Sandbox, 'fixture'>): Record<string, unknown> | undefined {
+  const { organization } = sandbox.fixture;
+  if (!organization) return undefined;
+  const management = sandbox.fixture.accounts.find((a) => a.id === organization.managementAccountId);
+  const lister = management?.roles.find((r) => r.name === ORG_READER_ROLE_NAME);
+  const regions = [...new Set(demoAccounts(sandbox).flatMap((a) => a.regions ?? []))];
+  if (!lister || regions.length === 0) return undefined;
+  return {
+    roleArn: lister.arn,
+    memberRoleArn: `arn:aws:iam::{accountId}:role/${READER_ROLE}`,
+    regions,
+    skipAccounts: [organization.managementAccountId],
+  };
+}
+
 export interface StartDemoOptions {
   /** @default 4000 */
   port?: number;
@@ -44,7 +72,8 @@ export interface StartDemoOptions {
 
 /**
  * Starts the sandbox on 127.0.0.1 with the demo fixture (3 accounts x 2 regions) and builds
- * a loopback-only, GraphiQL-on configuration for it. No AWS account, no config file.
+ * a loopback-only, GraphiQL-on configuration for it: the 3 accounts, placed in the sandbox's
+ * organization ({@link demoOrganization}). No AWS account, no config file.
  *
  * @example
  * const demo = await startDemo();
@@ -61,8 +90,10 @@ export async function startDemo(options: StartDemoOptions = {}): Promise<Demo> {
     ...options.sandbox,
   });
   try {
+    const organization = demoOrganization(sandbox);
     const config = await parseConfig(
       {
+        ...(organization ? { organization } : {}),
         ...rest,
         accounts: demoAccounts(sandbox),
         server: {

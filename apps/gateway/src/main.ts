@@ -68,6 +68,14 @@ async function main(): Promise<void> {
   // Demo mode never leaves loopback, whatever the environment says.
   const host = closeDemo ? '127.0.0.1' : config.server.host;
   const gateway = createGateway({ config, log, ...deps });
+  if (closeDemo && config.organization) {
+    // The demo's organization is local: list it before the first query, so `accounts` answers
+    // from the start instead of ACCOUNTS_NOT_DISCOVERED (bounded; a failure is retried anyway).
+    const deadline = Date.now() + 10_000;
+    while (gateway.accounts.status().state !== 'ready' && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
   const server: Server = createGatewayServer(gateway, config.server);
   let stopping = false;
   const stop = async (signal: string) => {

@@ -125,6 +125,48 @@ describe('main (the gateway process)', () => {
     expect(lines.find((l) => l.msg === 'shutting down')?.signal).toBe('SIGTERM');
   });
 
+  it('demo mode places the demo accounts in the sandbox organization: OU path and state, nothing else discovered', async () => {
+    const { child, lines, listening } = start();
+    try {
+      const url = await listening;
+      const deadline = Date.now() + 20_000;
+      while (!lines.some((l) => l.msg === 'organization discovered')) {
+        if (Date.now() > deadline) throw new Error('no organization discovered log within 20 s');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const r = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: '{ accounts { alias name state organizationalUnit { path } } }' }),
+      });
+      const body = (await r.json()) as { data: unknown };
+      expect(body.data).toEqual({
+        accounts: [
+          {
+            alias: 'prod',
+            name: 'prod',
+            state: 'ACTIVE',
+            organizationalUnit: { path: ['Workloads', 'Prod'] },
+          },
+          {
+            alias: 'staging',
+            name: 'staging',
+            state: 'ACTIVE',
+            organizationalUnit: { path: ['Workloads', 'Staging'] },
+          },
+          { alias: 'audit', name: 'audit', state: 'ACTIVE', organizationalUnit: { path: [] } },
+        ],
+      });
+      expect(lines.find((l) => l.msg === 'organization discovered')).toMatchObject({
+        accounts: 3,
+        discovered: 0,
+      });
+    } finally {
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+    }
+  });
+
   it('refuses a missing config file at start with one log line naming it, and a non-zero exit', async () => {
     const { code, stdout, stderr } = await runToExit(['--config', '/nonexistent/rolegraph.yaml']);
     expect(code).toBe(1);

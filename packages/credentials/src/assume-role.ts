@@ -16,6 +16,7 @@ import {
   type RefreshingCredentialsOptions,
 } from './refreshing-credentials.js';
 import { ROLE_ARN_PATTERN, ROLE_DURATION_SECONDS } from './role-names.js';
+import { SDK_LOGGER_WITHOUT_INFO } from './sdk-settings.js';
 
 /** A session tag passed to AssumeRole. */
 export interface SessionTag {
@@ -237,6 +238,7 @@ export function createAssumeRoleSource(
     if (!client) {
       const credentials = options.sourceCredentials ?? (await defaultSourceCredentials());
       client = new STSClient({
+        logger: SDK_LOGGER_WITHOUT_INFO,
         ...options.stsClientConfig,
         region,
         credentials,

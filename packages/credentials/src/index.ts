@@ -30,7 +30,7 @@ export {
   ROLE_DURATION_SECONDS,
 } from './role-names.js';
 export type { SharedSdkSettings } from './sdk-settings.js';
-export { sharedSdkSettings } from './sdk-settings.js';
+export { SDK_LOGGER_WITHOUT_INFO, sharedSdkSettings } from './sdk-settings.js';
 export type {
   CallerIdentity,
   ClientConstructor,

@@ -8,7 +8,7 @@ import type { AssumedRoleProvider } from './assume-role.js';
 import { addAttemptMeter } from './aws/rate-limits/meter-attempts.js';
 import { isExpiredCredentialsError } from './aws-error-codes.js';
 import type { CredentialStatus } from './refreshing-credentials.js';
-import { sharedSdkSettingsFor } from './sdk-settings.js';
+import { SDK_LOGGER_WITHOUT_INFO, sharedSdkSettingsFor } from './sdk-settings.js';
 
 /** The configuration every SDK client of a session starts from. */
 export interface SessionClientConfig {
@@ -202,6 +202,8 @@ export function createSession(options: CreateSessionOptions): Session {
     extra: ClientOverrides,
   ): C {
     const config: Record<string, unknown> = {
+      // No SDK info log entry built per call for nobody, unless a logger is given.
+      logger: SDK_LOGGER_WITHOUT_INFO,
       ...(options.requestHandler ? { requestHandler: options.requestHandler } : {}),
       ...options.clientDefaults,
       ...options.clientConfig?.(ClientClass, region),
