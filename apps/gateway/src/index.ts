@@ -53,7 +53,7 @@ export type { Gateway, GatewayDeps } from './create-gateway.js';
 export { createGateway } from './create-gateway.js';
 export { createGatewayServer } from './create-gateway-server.js';
 export type { Demo, StartDemoOptions } from './demo.js';
-export { demoAccounts, startDemo } from './demo.js';
+export { demoAccounts, demoOrganization, startDemo } from './demo.js';
 export type { ErrorExtensions, GatewayErrorOptions } from './errors.js';
 export { GatewayError, GatewayErrorCode } from './errors.js';
 export type { LogEntry, LogFn, LogLevel } from './observability/log.js';

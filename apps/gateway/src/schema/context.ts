@@ -2,6 +2,7 @@ import type { Session } from '@rolegraph/credentials';
 import {
   type AwsCallBudget,
   type AwsRateLimiter,
+  followSignal,
   type RequestAnswerCache,
   toAwsCallError,
 } from '@rolegraph/credentials/aws';
@@ -87,11 +88,12 @@ export interface RequestAccountsOptions {
 /** `promise`'s value, or `undefined` as soon as `signal` fires (the work then ends `ABORTED`). */
 function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T | undefined> {
   if (signal.aborted) return Promise.resolve(undefined);
+  // One listener on the request's signal for all its accounts (see followSignal).
+  const follow = followSignal(signal);
   return new Promise((resolve) => {
-    const abort = () => resolve(undefined);
-    signal.addEventListener('abort', abort, { once: true });
+    follow.signal?.addEventListener('abort', () => resolve(undefined), { once: true });
     void promise.then((value) => {
-      signal.removeEventListener('abort', abort);
+      follow.release();
       resolve(value);
     });
   });

@@ -30,6 +30,42 @@ function sdkError(name: string, status: number, requestId = 'req-1'): Error {
 }
 
 describe('callAws', () => {
+  it('calls under one signal each get a signal of their own, behind one listener on the caller signal', async () => {
+    const request = new AbortController();
+    let added = 0;
+    const add = request.signal.addEventListener.bind(request.signal);
+    request.signal.addEventListener = ((...args: Parameters<typeof add>) => {
+      added++;
+      add(...args);
+    }) as typeof add;
+    const seen: Array<AbortSignal | undefined> = [];
+    let release: () => void = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const calls = Array.from({ length: 200 }, () =>
+      callAws(
+        { ...context, signal: request.signal },
+        { operation: 'DescribeVolumes', input: {} },
+        async (signal) => {
+          seen.push(signal);
+          // What the SDK does with the signal it is given.
+          signal?.addEventListener('abort', () => {});
+          await held;
+          return signal?.aborted;
+        },
+      ),
+    );
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(seen).toHaveLength(200);
+    expect(new Set(seen).size).toBe(200);
+    expect(added).toBe(1);
+    request.abort(new Error('query timeout'));
+    expect(seen.every((s) => s?.aborted && (s.reason as Error).message === 'query timeout')).toBe(true);
+    release();
+    expect(await Promise.all(calls)).toEqual(Array(200).fill(true));
+  });
+
   it('a spent budget: the call is not sent and fails with AWS_CALL_BUDGET_EXCEEDED', async () => {
     const budget = createAwsCallBudget(2);
     let sent = 0;
@@ -60,8 +96,9 @@ describe('callAws', () => {
     expect(() => createAwsCallBudget(-1)).toThrow(TypeError);
   });
 
-  it('sends with the signal and returns the answer', async () => {
-    const signal = new AbortController().signal;
+  it('sends with a signal that follows the caller signal, and returns the answer', async () => {
+    const caller = new AbortController();
+    const signal = caller.signal;
     let seen: AbortSignal | undefined;
     const out = await callAws(
       { ...context, signal },
@@ -72,7 +109,10 @@ describe('callAws', () => {
       },
     );
     expect(out).toBe(42);
-    expect(seen).toBe(signal);
+    // Its own signal (see the test above), released once the call is over.
+    expect(seen).not.toBe(signal);
+    caller.abort();
+    expect(seen?.aborted).toBe(false);
   });
 
   it('sends nothing once the signal fired', async () => {

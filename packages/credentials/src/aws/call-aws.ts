@@ -10,6 +10,7 @@ import {
   isCredentialsError,
   PAGINATION_TOKEN_CODES,
 } from './error-table.js';
+import { followSignal } from './follow-signal.js';
 import { meterCall } from './rate-limits/meter-attempts.js';
 import type { AwsRateLimiter } from './rate-limits/rate-limiter.js';
 
@@ -153,17 +154,24 @@ export async function callAws<T>(
   };
   // Whatever goes out to AWS, metered and counted: a cache hit never gets here. The bucket's
   // token is waited for with the send's signal (a shared call's own, in the cache path).
-  const sendCounted = async (sendSignal: AbortSignal | undefined): Promise<T> => {
-    const meter = await meterCall({ ...context, signal: sendSignal }, request);
-    let failure: unknown;
+  // The call listens on a signal of its own (one listener on the caller's for all its calls).
+  const sendCounted = async (callerSignal: AbortSignal | undefined): Promise<T> => {
+    const call = followSignal(callerSignal);
+    const sendSignal = call.signal;
     try {
-      return await send(sendSignal);
-    } catch (error) {
-      failure = error;
-      budget?.recordFailure();
-      throw error;
+      const meter = await meterCall({ ...context, signal: sendSignal }, request);
+      let failure: unknown;
+      try {
+        return await send(sendSignal);
+      } catch (error) {
+        failure = error;
+        budget?.recordFailure();
+        throw error;
+      } finally {
+        await meter?.end(failure);
+      }
     } finally {
-      await meter?.end(failure);
+      call.release();
     }
   };
   if (cache && isReadOperation(operation)) {

@@ -37,6 +37,8 @@ export {
   isRecoverableError,
   isThrottlingError,
 } from './error-table.js';
+export type { FollowingSignal } from './follow-signal.js';
+export { followSignal } from './follow-signal.js';
 export type { Page, PagePosition } from './page.js';
 export { byKey, cutPage, decodePageCursor, encodePageCursor } from './page.js';
 export type {

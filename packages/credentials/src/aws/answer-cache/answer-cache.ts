@@ -1,5 +1,6 @@
 import { deserialize, serialize } from 'node:v8';
 import { LRUCache } from 'lru-cache';
+import { followSignal } from '../follow-signal.js';
 import { type AnswerKeyParts, answerKey } from './answer-key.js';
 import { type AnswerStore, createMemoryAnswerStore, type StoredAnswer } from './answer-store.js';
 
@@ -190,19 +191,24 @@ function untilAborted<T>(
   onAbort: () => void,
 ): Promise<T> {
   if (!signal) return promise;
+  // One listener on the request's signal for all its waits (see followSignal).
+  const follow = followSignal(signal);
   return new Promise<T>((resolve, reject) => {
-    const abort = () => {
-      onAbort();
-      reject(signal.reason);
-    };
-    signal.addEventListener('abort', abort, { once: true });
+    follow.signal?.addEventListener(
+      'abort',
+      () => {
+        onAbort();
+        reject(signal.reason);
+      },
+      { once: true },
+    );
     promise.then(
       (value) => {
-        signal.removeEventListener('abort', abort);
+        follow.release();
         resolve(value);
       },
       (error: unknown) => {
-        signal.removeEventListener('abort', abort);
+        follow.release();
         reject(error);
       },
     );
