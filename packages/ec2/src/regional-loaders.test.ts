@@ -164,7 +164,10 @@ describe('instance loader', () => {
     const { session, calls } = fakeSession(fakeEc2([{ id: instanceId(1), region: 'us-east-1' }]));
     const loaders = createEc2Loaders({ session, signal: controller.signal });
     await loaders.instance.load({ region: 'us-east-1', id: instanceId(1) });
-    expect(calls[0]?.signal).toBe(controller.signal);
+    // The call's own signal, following the request's (callAws: followSignal; it aborts with the
+    // request's, as the test of an in-flight call shows).
+    expect(calls[0]?.signal).toBeInstanceOf(AbortSignal);
+    expect(calls[0]?.signal).not.toBe(controller.signal);
     controller.abort();
     await expect(loaders.instance.load({ region: 'us-east-1', id: instanceId(2) })).rejects.toMatchObject({
       code: AdapterErrorCode.ABORTED,
