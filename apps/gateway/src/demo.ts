@@ -51,7 +51,7 @@ export function demoOrganization(sandbox: Pick<Sandbox, 'fixture'>): Record<stri
   if (!organization) return undefined;
   const management = sandbox.fixture.accounts.find((a) => a.id === organization.managementAccountId);
   const lister = management?.roles.find((r) => r.name === ORG_READER_ROLE_NAME);
-  const regions = [...new Set(demoAccounts(sandbox).flatMap((a) => a.regions ?? []))];
+  const regions = [...new Set(demoAccounts(sandbox).flatMap((a) => a.regions))];
   if (!lister || regions.length === 0) return undefined;
   return {
     roleArn: lister.arn,

@@ -125,7 +125,8 @@ interface Hold {
   granted: number;
   cap: number;
   released: Promise<void>;
-  release(): void;
+  /** Ends the hold (forgotten, waiters released); once is enough, more is harmless. */
+  end(): void;
   timer: unknown;
 }
 
@@ -252,22 +253,22 @@ export function createAwsRateLimiter(options: AwsRateLimiterOptions = {}): AwsRa
   const startHold = (bucket: RateLimitBucket) => {
     const at = lastSent.get(bucket.key);
     if (holds.has(bucket.key) || (at !== undefined && now() - at < fullAgainMs(bucket.spec))) return;
-    let release = () => {};
-    const released = new Promise<void>((resolve) => {
-      release = resolve;
+    let resolve = () => {};
+    const released = new Promise<void>((r) => {
+      resolve = r;
     });
     const hold: Hold = {
       granted: 1,
       cap: reserved(bucket.spec).spec.burst,
       released,
-      release,
+      end() {
+        if (holds.get(bucket.key) === hold) holds.delete(bucket.key);
+        timers.clearTimeout(hold.timer);
+        resolve();
+      },
       timer: undefined,
     };
-    hold.timer = timers.setTimeout(() => {
-      if (holds.get(bucket.key) !== hold) return;
-      holds.delete(bucket.key);
-      hold.release();
-    }, maxHoldMs);
+    hold.timer = timers.setTimeout(() => hold.end(), maxHoldMs);
     (hold.timer as { unref?: () => void } | undefined)?.unref?.();
     holds.set(bucket.key, hold);
     stats.held++;
@@ -372,32 +373,31 @@ export function createAwsRateLimiter(options: AwsRateLimiterOptions = {}): AwsRa
       }
       const hold = holds.get(bucket.key);
       if (!hold) return;
-      timers.clearTimeout(hold.timer);
-      const release = () => {
-        if (holds.get(bucket.key) === hold) holds.delete(bucket.key);
-        hold.release();
-      };
       if ((queues.get(bucket.key)?.waiters.length ?? 0) === 0) {
-        release();
+        hold.end();
         return;
       }
       // Callers queued: the store counted a refill from the burst's first token, AWS counts it
       // from the arrival of its first request (its bucket was full until then). Drop what the
       // store gained meanwhile, then let the queue go on; the hold lets nothing through until then.
       hold.cap = hold.granted;
+      timers.clearTimeout(hold.timer);
       try {
         const drained = store.drain(bucket.key, reserved(bucket.spec).spec, now());
         if (isPromise(drained)) {
-          drained.then(release, (error: unknown) => {
-            storeFailed(error);
-            release();
-          });
+          drained.then(
+            () => hold.end(),
+            (error: unknown) => {
+              storeFailed(error);
+              hold.end();
+            },
+          );
           return;
         }
       } catch (error) {
         storeFailed(error);
       }
-      release();
+      hold.end();
     },
     async throttled(bucket) {
       stats.throttled++;
