@@ -196,12 +196,17 @@ describe.skipIf(redisTestsSkipped)('3 gateway replicas (processes) sharing one R
           if (i !== 8) return;
           const mine = `rolegraph-gateway:${String(a?.child.pid)}:`;
           const deadline = Date.now() + 20_000;
-          while (!claimHolders().some((h) => h.startsWith(mine)) && Date.now() < deadline) {
+          // Freeze a (SIGSTOP) before reading the claims: a claim seen is then still held at the
+          // kill, whatever the time between the read and the kill on a loaded machine.
+          while (Date.now() < deadline) {
+            a?.child.kill('SIGSTOP');
+            heldAtKill = claimHolders().filter((h) => h.startsWith(mine));
+            if (heldAtKill.length > 0) break;
+            a?.child.kill('SIGCONT');
             await new Promise((resolve) => setTimeout(resolve, 20));
           }
           live = [b, c] as GatewayProcess[];
           await a?.kill();
-          heldAtKill = claimHolders().filter((h) => h.startsWith(mine));
           // Right away, every query on the survivors: some need keys a had claimed.
           await Promise.all(QUERIES.flatMap((_, q) => [b, c].map((r) => ask(r as GatewayProcess, q)))).then(
             (extra) => {
