@@ -12,6 +12,7 @@ import { createSessionCache, createSharedRequestHandler, sharedSdkSettings } fro
 import { demoAccounts } from '@rolegraph/gateway';
 import { ConfiguredRetryStrategy } from '@smithy/core/retry';
 import { isMain, runBounded } from './lib/gateway-harness.js';
+import { cpuMicrosSince, median } from './lib/measure.js';
 import type { BenchSection } from './lib/report.js';
 import { startSandboxProcess } from './lib/sandbox-process.js';
 
@@ -79,8 +80,7 @@ async function clientCreationCpu(
         while (next++ < CREATION_CALLS) await client().send(new DescribeInstancesCommand({ MaxResults: 5 }));
       }),
     );
-    const used = process.cpuUsage(started);
-    return (used.user + used.system) / CREATION_CALLS;
+    return cpuMicrosSince(started) / CREATION_CALLS;
   };
   const reused = new EC2Client(config());
   const ways = {
@@ -98,7 +98,6 @@ async function clientCreationCpu(
   }
   reused.destroy();
   shared.destroy();
-  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
   const base = median(samples.reused);
   const row = (name: string, values: number[]) => {
     const m = median(values);
@@ -164,8 +163,7 @@ async function loggerCpu(): Promise<BenchSection> {
           while (next++ < LOGGER_CALLS) await client.send(new DescribeInstancesCommand({ MaxResults: 1000 }));
         }),
       );
-      const used = process.cpuUsage(started);
-      return (used.user + used.system) / LOGGER_CALLS;
+      return cpuMicrosSince(started) / LOGGER_CALLS;
     };
     const samples: Record<keyof typeof caches, number[]> = { sdkDefault: [], sessionDefault: [] };
     for (let round = 0; round < LOGGER_ROUNDS; round++) {
@@ -179,8 +177,6 @@ async function loggerCpu(): Promise<BenchSection> {
       }
     }
     for (const cache of Object.values(caches)) cache.close();
-    const median = (values: number[]) =>
-      [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
     const base = median(samples.sdkDefault);
     const ours = median(samples.sessionDefault);
     return {

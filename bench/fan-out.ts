@@ -14,6 +14,7 @@ import { AssumeRoleCommand, type AssumeRoleCommandOutput, STSClient } from '@aws
 import { demoAccounts } from '@rolegraph/gateway';
 import { DEFAULT_THROTTLING } from '@rolegraph/sandbox';
 import { AWS_LATENCY_MS, gql, isMain, latencyOf, startBenchGateway } from './lib/gateway-harness.js';
+import { cpuMicrosSince, median, medianBy } from './lib/measure.js';
 import { type BenchSection, ratio } from './lib/report.js';
 import { type SandboxProcess, startSandboxProcess } from './lib/sandbox-process.js';
 
@@ -143,22 +144,6 @@ const answeredOf = (data: Record<string, unknown> | null | undefined) =>
 const instancesOf = (data: Record<string, unknown> | null | undefined) =>
   ((data?.accounts as Accounts | undefined) ?? []).reduce((n, a) => n + (a.instances?.nodes.length ?? 0), 0);
 
-function cpuMsSince(start: NodeJS.CpuUsage): number {
-  const used = process.cpuUsage(start);
-  return (used.user + used.system) / 1000;
-}
-
-const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
-};
-
-/** The run whose cold wall time is the median of `runs`. */
-const medianRun = (runs: GatewayRun[]): GatewayRun => {
-  const sorted = [...runs].sort((a, b) => a.coldMs - b.coldMs);
-  return sorted[Math.floor(sorted.length / 2)] as GatewayRun;
-};
-
 async function counts(sb: SandboxProcess): Promise<[number, number, number]> {
   return [
     await sb.calls({ service: 'sts', operation: 'AssumeRole' }),
@@ -190,7 +175,7 @@ async function throughGateway(
     let started = performance.now();
     const cold = await gql(gateway, QUERY);
     const coldMs = performance.now() - started;
-    const coldCpuMs = cpuMsSince(cpu);
+    const coldCpuMs = cpuMicrosSince(cpu) / 1000;
     const sandboxColdCpuMs = ((await sb.cpuMicros()) - sandboxCpu0) / 1000;
     const coldCalls = await counts(sb);
     await sb.reset();
@@ -198,7 +183,7 @@ async function throughGateway(
     started = performance.now();
     const warm = await gql(gateway, QUERY);
     const warmMs = performance.now() - started;
-    const warmCpuMs = cpuMsSince(cpu);
+    const warmCpuMs = cpuMicrosSince(cpu) / 1000;
     const warmCalls = await counts(sb);
     return {
       coldMs,
@@ -263,7 +248,6 @@ export async function benchFanOut(): Promise<BenchSection[]> {
     let target200 = '';
     let asFast200 = '';
     let cpu200: GatewayRun | undefined;
-    let seq200 = Number.NaN;
     let roundsNote = '';
     const runs: Array<{ accounts: number; cap?: number }> = [
       ...SIZES.map((accounts) => ({ accounts })),
@@ -298,14 +282,14 @@ export async function benchFanOut(): Promise<BenchSection[]> {
       }
       if (scriptRounds.length > 0) scriptMs.set(accounts, median(scriptRounds));
       const parMs = scriptMs.get(accounts) ?? Number.NaN;
-      const g = medianRun(gatewayRounds);
+      // The run whose cold wall time is the median.
+      const g = medianBy(gatewayRounds, (run) => run.coldMs);
       const met = seqMs / g.coldMs >= 20 ? 'met' : 'MISSED';
       const asFast = g.coldMs <= parMs ? 'met' : 'MISSED';
       if (accounts === largest && cap === undefined) {
         target200 = met;
         asFast200 = asFast;
         cpu200 = g;
-        seq200 = seqMs;
         roundsNote = `At ${largest} accounts: ${rounds} rounds, script and gateway alternating; medians shown (script ${scriptRounds.map(Math.round).join(', ')} ms; gateway cold ${gatewayRounds.map((r) => Math.round(r.coldMs)).join(', ')} ms, warm ${gatewayRounds.map((r) => Math.round(r.warmMs)).join(', ')} ms).`;
       }
       rows.push([
@@ -400,7 +384,7 @@ export async function benchFanOut(): Promise<BenchSection[]> {
           `Target at ${largest} accounts, default settings: cold ≥ 20x the sequential recipe: ${target200 || 'not run'}; cold at least as fast as the parallel script: ${asFast200 || 'not run'}.`,
           roundsNote,
           cpu200
-            ? `CPU: 20x the sequential recipe needs the cold query within ${Math.round(seq200 / 20)} ms; at ${largest} accounts it took ${Math.round(cpu200.coldCpuMs)} ms of the gateway process's CPU (${Math.round((cpu200.coldCpuMs * 1000) / (cpu200.coldCalls[0] + cpu200.coldCalls[1]))} µs per AWS call, SDK work mostly: XML parsing, signing; the query runs on one thread) and ${Math.round(cpu200.sandboxColdCpuMs)} ms of the sandbox's, on ${cpus().length} cores.`
+            ? `CPU: 20x the sequential recipe needs the cold query within ${Math.round((sequentialMs.get(largest) ?? Number.NaN) / 20)} ms; at ${largest} accounts it took ${Math.round(cpu200.coldCpuMs)} ms of the gateway process's CPU (${Math.round((cpu200.coldCpuMs * 1000) / (cpu200.coldCalls[0] + cpu200.coldCalls[1]))} µs per AWS call, SDK work mostly: XML parsing, signing; the query runs on one thread) and ${Math.round(cpu200.sandboxColdCpuMs)} ms of the sandbox's, on ${cpus().length} cores.`
             : '',
           `Credentials are fetched before an account takes one of the \`server.maxConcurrentAccounts\` slots (now a safety cap, default 256), so a cold account costs one STS round trip more than a warm one, not a wave; the row with cap ${OLD_DEFAULT_CAP} (the old default) changes only that setting.`,
           `The default limits.maxCost (100 000) ${defaultAccepts ? 'accepts' : 'refuses (COST_LIMIT_EXCEEDED)'} this query at ${largest} accounts; nothing is raised here.`,

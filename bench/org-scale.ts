@@ -18,6 +18,7 @@ import {
   READER_ROLE_NAME,
 } from '@rolegraph/sandbox';
 import { AWS_LATENCY_MS, expectData, gql, isMain } from './lib/gateway-harness.js';
+import { cpuMicrosSince } from './lib/measure.js';
 import type { BenchSection } from './lib/report.js';
 import { type SandboxProcess, startSandboxProcess } from './lib/sandbox-process.js';
 
@@ -76,9 +77,9 @@ async function bareCpuPerCall(sb: SandboxProcess, accountId: string): Promise<nu
       while (next++ < BARE_CALLS) await send();
     }),
   );
-  const used = process.cpuUsage(started);
+  const micros = cpuMicrosSince(started);
   ec2.destroy();
-  return (used.user + used.system) / BARE_CALLS;
+  return micros / BARE_CALLS;
 }
 
 /** Samples this process's RSS every 50 ms; `stop()` gives the peak in bytes. */
@@ -139,12 +140,12 @@ async function timedQuery(gateway: Gateway, sb: SandboxProcess, what: string): P
   const started = performance.now();
   const data = expectData(await gql(gateway, QUERY), what);
   const ms = performance.now() - started;
-  const used = process.cpuUsage(cpu);
+  const cpuMicros = cpuMicrosSince(cpu);
   const sandboxCpuMicros = (await sb.cpuMicros()) - sandboxCpu;
   const accounts = data.accounts as Array<{ instances: { nodes: unknown[] } }>;
   return {
     ms,
-    cpuMicros: used.user + used.system,
+    cpuMicros,
     sandboxCpuMicros,
     assumeRole: await sb.calls({ service: 'sts', operation: 'AssumeRole' }),
     describe: await sb.calls({ service: 'ec2', operation: 'DescribeInstances' }),
