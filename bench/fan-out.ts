@@ -28,8 +28,11 @@ const ROUNDS_AT_LARGEST = 3;
 
 const QUERY = `{ accounts { alias instances(first: 100) { nodes { id region state } } } }`;
 
-/** The recipe: one account after another, one region after another, a new AssumeRole each time. */
-async function sequential(sb: SandboxProcess, accounts: number): Promise<{ ms: number; instances: number }> {
+/** The recipe (exported for sdk-threads): one account after another, one region after another, a new AssumeRole each time. */
+export async function sequential(
+  sb: SandboxProcess,
+  accounts: number,
+): Promise<{ ms: number; instances: number }> {
   const roles = demoAccounts({ fixture: sb.fixture }).slice(0, accounts);
   const started = performance.now();
   let instances = 0;

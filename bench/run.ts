@@ -15,6 +15,7 @@ import { type BenchSection, renderSection } from './lib/report.js';
 import { benchMemory } from './memory.js';
 import { benchOrgScale } from './org-scale.js';
 import { runSandboxThroughput } from './sandbox-throughput.js';
+import { benchSdkThreads } from './sdk-threads.js';
 
 interface Case {
   name: string;
@@ -48,6 +49,7 @@ const cases: Case[] = [
   { name: 'calls-per-query', run: benchCallsPerQuery },
   { name: 'latency-throughput', run: benchLatencyThroughput },
   { name: 'fan-out', run: benchFanOut },
+  { name: 'sdk-threads', run: benchSdkThreads },
   { name: 'org-scale', run: () => benchOrgScale() },
   { name: 'memory', run: benchMemory },
   { name: 'client-memory', run: benchClientMemory },
