@@ -196,6 +196,11 @@ describe.skipIf(redisTestsSkipped)('3 gateway replicas (processes) sharing one R
           if (i !== 8) return;
           const mine = `rolegraph-gateway:${String(a?.child.pid)}:`;
           const deadline = Date.now() + 20_000;
+          // The load's own queries to a may all be hits (or done) by now: keep one more query of
+          // our own in flight at a, so it keeps missing (answers live 1 s) and claiming. Its
+          // outcome is not counted: a is about to be killed.
+          let probing = false;
+          let probeQuery = 0;
           // Freeze a (SIGSTOP) before reading the claims: a claim seen is then still held at the
           // kill, whatever the time between the read and the kill on a loaded machine.
           while (Date.now() < deadline) {
@@ -203,6 +208,12 @@ describe.skipIf(redisTestsSkipped)('3 gateway replicas (processes) sharing one R
             heldAtKill = claimHolders().filter((h) => h.startsWith(mine));
             if (heldAtKill.length > 0) break;
             a?.child.kill('SIGCONT');
+            if (!probing) {
+              probing = true;
+              void ask(a as GatewayProcess, probeQuery++ % QUERIES.length).finally(() => {
+                probing = false;
+              });
+            }
             await new Promise((resolve) => setTimeout(resolve, 20));
           }
           live = [b, c] as GatewayProcess[];
