@@ -40,6 +40,7 @@ import {
   startBenchGateway,
 } from './lib/gateway-harness.js';
 import { type BenchSection, ratio } from './lib/report.js';
+import { credentialsOf } from './lib/sts.js';
 
 type Counts = Record<string, number>;
 
@@ -397,12 +398,7 @@ function createNaiveYoga(deps: NaiveDeps) {
     const sts = new STSClient({ ...client, region: 'us-east-1', credentials: deps.central });
     const out = await sts.send(new AssumeRoleCommand({ RoleArn: account.roleArn, RoleSessionName: 'naive' }));
     sts.destroy();
-    const c = out.Credentials;
-    return {
-      accessKeyId: c?.AccessKeyId ?? '',
-      secretAccessKey: c?.SecretAccessKey ?? '',
-      sessionToken: c?.SessionToken ?? '',
-    };
+    return credentialsOf(out);
   };
   type Assumed = Awaited<ReturnType<typeof assume>>;
   const ec2 = (credentials: Assumed, region: string) => new EC2Client({ ...client, region, credentials });

@@ -17,6 +17,7 @@ import { AWS_LATENCY_MS, gql, isMain, latencyOf, startBenchGateway } from './lib
 import { cpuMicrosSince, median, medianBy } from './lib/measure.js';
 import { type BenchSection, ratio } from './lib/report.js';
 import { type SandboxProcess, startSandboxProcess } from './lib/sandbox-process.js';
+import { credentialsOf } from './lib/sts.js';
 
 const SIZES = [1, 10, 50, 200];
 const REGIONS = ['us-east-1', 'eu-west-1'];
@@ -47,12 +48,7 @@ export async function sequential(
       new AssumeRoleCommand({ RoleArn: account.roleArn, RoleSessionName: 'recipe' }),
     );
     sts.destroy();
-    const c = out.Credentials;
-    const credentials = {
-      accessKeyId: c?.AccessKeyId ?? '',
-      secretAccessKey: c?.SecretAccessKey ?? '',
-      sessionToken: c?.SessionToken ?? '',
-    };
+    const credentials = credentialsOf(out);
     for (const region of account.regions) {
       const ec2 = new EC2Client({ endpoint: sb.endpoint, region, credentials, maxAttempts: 1 });
       let token: string | undefined;
@@ -90,12 +86,7 @@ async function parallelScript(sb: SandboxProcess, accounts: number): Promise<Scr
       } finally {
         sts.destroy();
       }
-      const c = out.Credentials;
-      const credentials = {
-        accessKeyId: c?.AccessKeyId ?? '',
-        secretAccessKey: c?.SecretAccessKey ?? '',
-        sessionToken: c?.SessionToken ?? '',
-      };
+      const credentials = credentialsOf(out);
       const perRegion = await Promise.all(
         account.regions.map(async (region) => {
           const ec2 = new EC2Client({ endpoint: sb.endpoint, region, credentials });

@@ -21,6 +21,7 @@ import { AWS_LATENCY_MS, expectData, gql, isMain } from './lib/gateway-harness.j
 import { cpuMicrosSince } from './lib/measure.js';
 import type { BenchSection } from './lib/report.js';
 import { type SandboxProcess, startSandboxProcess } from './lib/sandbox-process.js';
+import { credentialsOf } from './lib/sts.js';
 
 /** 17 regions, as in the issue (AWS's default-enabled commercial regions). */
 export const REGIONS_17 = [
@@ -57,15 +58,10 @@ async function bareCpuPerCall(sb: SandboxProcess, accountId: string): Promise<nu
     }),
   );
   sts.destroy();
-  const c = out.Credentials;
   const ec2 = new EC2Client({
     endpoint: sb.endpoint,
     region: 'us-east-1',
-    credentials: {
-      accessKeyId: c?.AccessKeyId ?? '',
-      secretAccessKey: c?.SecretAccessKey ?? '',
-      sessionToken: c?.SessionToken ?? '',
-    },
+    credentials: credentialsOf(out),
     maxAttempts: 1,
   });
   const send = () => ec2.send(new DescribeInstancesCommand({ MaxResults: 1000 }));

@@ -19,6 +19,7 @@ import {
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import type { FinalizeRequestMiddleware } from '@smithy/types';
 import { generateFixture, startSandbox } from '../packages/sandbox/src/index.js';
+import { credentialsOf } from './lib/sts.js';
 
 export interface Row {
   name: string;
@@ -137,12 +138,7 @@ export async function runSandboxThroughput(): Promise<Row[]> {
     const role = member?.roles[0];
     if (!member || !role) throw new Error('fixture has no member account');
     const assumed = await sts.send(new AssumeRoleCommand({ RoleArn: role.arn, RoleSessionName: 'bench' }));
-    const c = assumed.Credentials;
-    const credentials = {
-      accessKeyId: c?.AccessKeyId ?? '',
-      secretAccessKey: c?.SecretAccessKey ?? '',
-      sessionToken: c?.SessionToken ?? '',
-    };
+    const credentials = credentialsOf(assumed);
     const ids = member.instances.slice(0, 10).map((i) => i.id);
     const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
     const ec2 = new EC2Client({ endpoint: sb.endpoint, region: 'us-east-1', credentials, maxAttempts: 1 });

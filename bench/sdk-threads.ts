@@ -20,6 +20,7 @@ import { cpuMicrosSince, medianBy } from './lib/measure.js';
 import type { BenchSection } from './lib/report.js';
 import { type SandboxProcess, startSandboxProcess } from './lib/sandbox-process.js';
 import type { PairSetup, WorkerMessage, WorkerReply } from './lib/sdk-worker.js';
+import { credentialsOf } from './lib/sts.js';
 
 const ACCOUNTS = 200;
 const REGIONS = ['us-east-1', 'eu-west-1'];
@@ -55,12 +56,7 @@ async function pairsOf(sb: SandboxProcess): Promise<PairSetup[]> {
       const out = await sts.send(
         new AssumeRoleCommand({ RoleArn: account.roleArn, RoleSessionName: 'threads' }),
       );
-      const c = out.Credentials;
-      const credentials = {
-        accessKeyId: c?.AccessKeyId ?? '',
-        secretAccessKey: c?.SecretAccessKey ?? '',
-        sessionToken: c?.SessionToken ?? '',
-      };
+      const credentials = credentialsOf(out);
       for (const region of REGIONS) pairs.push({ endpoint: sb.endpoint, region, credentials });
     }
     return pairs;
@@ -154,12 +150,7 @@ async function bareCold(sb: SandboxProcess): Promise<{ wallMs: number; cpuMs: nu
       const out = await sts.send(
         new AssumeRoleCommand({ RoleArn: account.roleArn, RoleSessionName: 'cold' }),
       );
-      const c = out.Credentials;
-      const credentials = {
-        accessKeyId: c?.AccessKeyId ?? '',
-        secretAccessKey: c?.SecretAccessKey ?? '',
-        sessionToken: c?.SessionToken ?? '',
-      };
+      const credentials = credentialsOf(out);
       const perRegion = await Promise.all(
         REGIONS.map(async (region) => {
           const ec2 = new EC2Client({ endpoint: sb.endpoint, region, credentials, maxAttempts: 1 });
@@ -181,22 +172,6 @@ async function bareCold(sb: SandboxProcess): Promise<{ wallMs: number; cpuMs: nu
   }
   return { wallMs, cpuMs: cpuMicrosSince(cpu) / 1000 };
 }
-
-type Row = Array<string | number>;
-const rangeOf = (values: number[], unit: string) =>
-  `${Math.min(...values).toFixed(2)}-${Math.max(...values).toFixed(2)}${unit}`;
-/** Speed-ups of the worker rows (column 3, "1.06x"). */
-const workerRange = (rows: Row[]) =>
-  rangeOf(
-    rows.slice(1).map((r) => Number.parseFloat(String(r[3]))),
-    'x',
-  );
-/** CPU per call of the worker rows over the main thread's (column 5). */
-const cpuRange = (rows: Row[]) =>
-  rangeOf(
-    rows.slice(1).map((r) => Number(r[5]) / Number(rows[0]?.[5])),
-    'x',
-  );
 
 async function measure(sb: SandboxProcess, sender: Sender): Promise<Round> {
   const sandboxCpu0 = await sb.cpuMicros();
@@ -234,11 +209,14 @@ export async function benchSdkThreads(): Promise<BenchSection[]> {
     for (let round = 0; round < ROUNDS; round++) {
       for (const sender of senders) rounds.get(sender)?.push(await measure(sb, sender));
     }
-    const main = medianBy(rounds.get(senders[0] as Sender) ?? [], (r) => r.wallMs);
     const calls = pairs.length;
-    const rows = senders.map((sender) => {
+    const medians = senders.map((sender) => medianBy(rounds.get(sender) ?? [], (x) => x.wallMs));
+    const [main, ...byWorkers] = medians as [Round, ...Round[]];
+    const rangeOf = (values: number[]) =>
+      `${Math.min(...values).toFixed(2)}-${Math.max(...values).toFixed(2)}x`;
+    const rows = senders.map((sender, i) => {
       const all = rounds.get(sender) ?? [];
-      const r = medianBy(all, (x) => x.wallMs);
+      const r = medians[i] as Round;
       return [
         sender.name,
         calls,
@@ -273,8 +251,8 @@ export async function benchSdkThreads(): Promise<BenchSection[]> {
         ],
         rows,
         notes: [
-          `Worker threads: ${workerRange(rows)} of the main thread's speed, at ${cpuRange(rows)} its CPU per call (a message each way, the output cloned, more threads than cores).`,
-          `The main thread alone keeps ${rows[0]?.[7]} cores busy (the SDK's XML parsing and signing on it, GC and libuv on helper threads); the sandbox takes its share of the same ${cpus().length} cores.`,
+          `Worker threads: ${rangeOf(byWorkers.map((r) => main.wallMs / r.wallMs))} of the main thread's speed, at ${rangeOf(byWorkers.map((r) => r.cpuMs / main.cpuMs))} its CPU per call (a message each way, the output cloned, more threads than cores).`,
+          `The main thread alone keeps ${((main.cpuMs + main.sandboxCpuMs) / main.wallMs).toFixed(2)} cores busy (the SDK's XML parsing and signing on it, GC and libuv on helper threads); the sandbox takes its share of the same ${cpus().length} cores.`,
         ],
       },
       {
