@@ -1,6 +1,7 @@
 /**
- * Memory per session and per SDK client, with the session cache's shared HTTP handler (the
- * default) and with one handler per client (the SDK's way, `sharedRequestHandler: false`):
+ * Memory per session and per further region: the session cache's shared SDK clients (the
+ * default), clients per session over one shared HTTP handler (`shareClients: false`), and the
+ * SDK's way, clients per session each with its own handler (also `sharedRequestHandler: false`):
  * 1,000 assumed-role sessions each send one DescribeInstances in one region, then one in a
  * second region; heap after GC is read before and after each step, and the open sockets counted.
  * The sandbox runs in its own process, so only this process's heap is measured.
@@ -212,8 +213,9 @@ export async function benchClientMemory(): Promise<BenchSection[]> {
   });
   try {
     const roles = demoAccounts({ fixture: sb.fixture }).slice(0, SESSIONS);
-    const measure = async (sharedRequestHandler: boolean): Promise<Measured> => {
+    const measure = async (sharedRequestHandler: boolean, shareClients: boolean): Promise<Measured> => {
       const sessions = createSessionCache({
+        shareClients,
         sourceCredentials: async () => ({ ...sb.credentials }),
         stsEndpoint: sb.endpoint,
         clientDefaults: { endpoint: sb.endpoint, maxAttempts: 1 },
@@ -236,7 +238,7 @@ export async function benchClientMemory(): Promise<BenchSection[]> {
       const open = sockets() - socketsBefore;
       sessions.close();
       const perSession = (h1 - h0) / SESSIONS; // the session, its AssumeRole STS client and one EC2 client
-      const perClient = (h2 - h1) / SESSIONS; // one more EC2 client of a session
+      const perClient = (h2 - h1) / SESSIONS; // one more region of a session (its own client, or a view)
       // 5,000 accounts × 17 regions: 5,000 sessions with their first client, 16 more clients each.
       const projected = 5000 * perSession + 5000 * 16 * perClient;
       return {
@@ -247,9 +249,10 @@ export async function benchClientMemory(): Promise<BenchSection[]> {
       };
     };
     // Warm up the SDK and the JIT, then measure each way on a fresh cache.
-    await measure(true);
-    const perClient = await measure(false);
-    const shared = await measure(true);
+    await measure(true, true);
+    const perClient = await measure(false, false);
+    const sharedHandler = await measure(true, false);
+    const shared = await measure(true, true);
     const row = (name: string, m: Measured) => [
       name,
       m.perSessionKb,
@@ -260,18 +263,25 @@ export async function benchClientMemory(): Promise<BenchSection[]> {
     const creation = await clientCreationCpu(sb.endpoint, sb.credentials);
     return [
       {
-        title: 'Memory per session and per SDK client: one shared HTTP handler against one per client',
-        description: `${SESSIONS} assumed-role sessions of \`createSessionCache\` against the sandbox (its own process): each sends one DescribeInstances in ${REGIONS[0]} (heap after GC before and after: the session, its AssumeRole STS client and one EC2 client), then one in ${REGIONS[1]} (one more EC2 client per session). ${CONCURRENCY} calls in flight. Open sockets: sockets of this process still open after both rounds (idle keep-alive ones included).`,
+        title: 'Memory per session and per further region: shared SDK clients against clients per session',
+        description: `${SESSIONS} assumed-role sessions of \`createSessionCache\` against the sandbox (its own process): each sends one DescribeInstances in ${REGIONS[0]} (heap after GC before and after: the session, its AssumeRole STS client and its first EC2 client or view), then one in ${REGIONS[1]} (one more region per session). ${CONCURRENCY} calls in flight. Open sockets: sockets of this process still open after both rounds (idle keep-alive ones included).`,
         columns: [
-          'HTTP handler',
-          'KB per session (with its first client)',
-          'KB per further EC2 client',
+          'SDK clients',
+          'KB per session (with its first region)',
+          'KB per further region of a session',
           'open sockets after 2,000 calls',
           'projected MB at 5,000 accounts × 17 regions',
         ],
-        rows: [row('one per client (SDK default)', perClient), row('shared (session cache default)', shared)],
+        rows: [
+          row(
+            'per session, a handler each (the SDK way: shareClients and sharedRequestHandler false)',
+            perClient,
+          ),
+          row('per session, one shared handler (shareClients: false)', sharedHandler),
+          row('shared by every session, one per region (session cache default)', shared),
+        ],
         notes: [
-          'Projection: 5,000 × KB per session + 5,000 × 16 × KB per further client (clients only; no query in flight).',
+          'Projection: 5,000 × KB per session + 5,000 × 16 × KB per further region (sessions and clients only; no query in flight).',
           'The machine is shared with other sessions working in parallel; heap figures do not depend on its load.',
         ],
       },

@@ -247,14 +247,16 @@ export function createGateway(deps: GatewayDeps): Gateway {
       ...(deps.sourceCredentials ? { sourceCredentials: deps.sourceCredentials } : {}),
       clientDefaults: sessionClientDefaults(config, deps.clientDefaults),
       // Unless the caller picked a policy, calls ride out throttling and 5xx bursts; each
-      // client gets its own strategy, so its own retry quota.
+      // client (one per service and region, shared by the accounts) gets its own strategy, so
+      // its own retry quota: a region whose service keeps failing stops being retried.
       ...(choosesRetry(deps.clientDefaults)
         ? {}
         : { clientConfig: () => ({ retryStrategy: createAwsRetryStrategy() }) }),
+      // Every client serves every account in its region: the middleware reads the call's account.
       onClient: (client, info) => {
         clientMetrics(client);
-        trackAccountCalls(client, info.session.accountId, activity);
-        if (tracer) traceAwsCalls(client, { tracer, accountId: info.session.accountId, region: info.region });
+        trackAccountCalls(client, activity);
+        if (tracer) traceAwsCalls(client, { tracer, region: info.region });
       },
       ...(deps.refresh ? { refresh: deps.refresh } : {}),
       ...(deps.recoveryProbe !== undefined ? { recoveryProbe: deps.recoveryProbe } : {}),

@@ -34,9 +34,7 @@ export { SDK_LOGGER_WITHOUT_INFO, sharedSdkSettings } from './sdk-settings.js';
 export type {
   CallerIdentity,
   ClientConstructor,
-  ClientInfo,
   ClientOverrides,
-  ClientPool,
   CreateSessionOptions,
   Session,
   SessionClientConfig,
@@ -50,5 +48,7 @@ export type {
   SessionEvent,
 } from './session-cache.js';
 export { createSessionCache } from './session-cache.js';
+export type { ClientInfo } from './session-clients.js';
+export { sessionOfCall } from './session-clients.js';
 export type { SharedRequestHandler, SharedRequestHandlerOptions } from './shared-request-handler.js';
 export { createSharedRequestHandler } from './shared-request-handler.js';

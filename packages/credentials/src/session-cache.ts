@@ -22,12 +22,11 @@ import type {
 import {
   type CallerIdentity,
   type ClientConstructor,
-  type ClientInfo,
   type ClientOverrides,
-  type ClientPool,
   createSession,
   type Session,
 } from './session.js';
+import { type ClientInfo, createSessionClients } from './session-clients.js';
 import { createSharedRequestHandler } from './shared-request-handler.js';
 
 /** A role to reach: AssumeRole parameters, optionally through a hub role (role chaining). */
@@ -86,20 +85,25 @@ export interface SessionCacheOptions
    */
   sharedRequestHandler?: boolean;
   /**
-   * Most SDK clients kept over all sessions (one per session, client class and region): past
-   * it the least recently used client is dropped (destroyed; its session makes it again on next
-   * use, for about 0.35 ms of CPU). About 12 KB each: 20,000 clients are about 250 MB, where an
-   * organization of 5,000 accounts x 17 regions would keep 85,000 (1 GB). Applies with the
-   * shared request handler only (with `sharedRequestHandler: false` clients are never dropped).
-   * @default 20_000
+   * One SDK client per client class and region for every session of the cache, each call
+   * signed with the credentials of the session that sent it: memory and client set-up follow
+   * the regions and services in use, not accounts x regions (an organization of 5,000 accounts x
+   * 17 regions needs 17 EC2 clients, not 85,000). `false`: each session makes clients of its
+   * own, as the SDK would (a retry quota per account and region, and about 11 KB per client).
+   * @default true
    */
-  maxClients?: number;
+  shareClients?: boolean;
   /**
    * Extra configuration per SDK client, spread over `clientDefaults`; called once per client
-   * made, e.g. for a fresh retry strategy (and retry quota) per client.
+   * made, e.g. for a retry strategy of its own. With `shareClients` (the default) a client and its
+   * retry quota serve every session in its region.
    */
   clientConfig?: (ClientClass: ClientConstructor<object>, region: string) => ClientOverrides;
-  /** Called once with each SDK client right after a session makes it: add middleware here. */
+  /**
+   * Called once with each SDK client right after it is made: add middleware here. With
+   * `shareClients` a client serves many sessions: `sessionOfCall(context)` in a middleware names
+   * the session (and account) of the call.
+   */
   onClient?: (client: object, info: ClientInfo) => void;
   /**
    * The rate limiter of STS: every AssumeRole attempt of one source principal (the default
@@ -243,24 +247,6 @@ interface RecoveryGroup {
   timer: unknown;
 }
 
-/** The least recently used SDK clients past `max` are evicted from their sessions. */
-function createClientPool(max: number): ClientPool {
-  const clients = new LRUCache<object, () => void>({
-    max,
-    dispose: (evict, _client, reason) => {
-      if (reason === 'evict') evict();
-    },
-  });
-  return {
-    touch(client, evict) {
-      if (clients.get(client) === undefined && evict) clients.set(client, evict);
-    },
-    forget(client) {
-      clients.delete(client);
-    },
-  };
-}
-
 /**
  * A bounded cache of assumed-role sessions (LRU plus idle retirement); the process-wide home
  * of every role's credentials and clients. A session is never broken under its holder: the
@@ -277,8 +263,13 @@ export function createSessionCache(options: SessionCacheOptions = {}): SessionCa
   const idleTtlMs = positive('idleTtlMs', options.idleTtlMs, 30 * 60_000);
   const probeRange = checkProbe(options.recoveryProbe);
   const shared = options.sharedRequestHandler === false ? undefined : createSharedRequestHandler();
-  const maxClients = positive('maxClients', options.maxClients, 20_000);
-  const clientPool = shared ? createClientPool(maxClients) : undefined;
+  const clientSettings = {
+    clientDefaults: options.clientDefaults,
+    requestHandler: shared?.handler,
+    clientConfig: options.clientConfig,
+    onClient: options.onClient,
+  };
+  const sharedClients = options.shareClients === false ? undefined : createSessionClients(clientSettings);
   // One AssumeRole client per source principal and STS region, shared by all its roles.
   const stsClients = new Map<string, unknown>();
   const limiter =
@@ -425,11 +416,8 @@ export function createSessionCache(options: SessionCacheOptions = {}): SessionCa
     const session: Session = createSession({
       key,
       credentials,
-      clientDefaults: options.clientDefaults,
-      requestHandler: shared?.handler,
-      clientPool,
-      clientConfig: options.clientConfig,
-      onClient: options.onClient,
+      ...clientSettings,
+      clients: sharedClients,
       stsRegion: role.stsRegion ?? options.stsRegion,
       stsEndpoint: options.stsEndpoint,
       // A request through the session's clients is use, just like a `get`.
@@ -516,6 +504,7 @@ export function createSessionCache(options: SessionCacheOptions = {}): SessionCa
       stsClients.clear();
       releaseGroups();
       cache.clear();
+      sharedClients?.destroy();
       listeners.clear();
       shared?.destroy();
     },

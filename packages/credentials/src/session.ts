@@ -1,14 +1,14 @@
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import type {
-  AwsCredentialIdentityProvider,
-  DeserializeMiddleware,
-  InitializeMiddleware,
-} from '@smithy/types';
+import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import type { AssumedRoleProvider } from './assume-role.js';
-import { addAttemptMeter } from './aws/rate-limits/meter-attempts.js';
-import { isExpiredCredentialsError } from './aws-error-codes.js';
 import type { CredentialStatus } from './refreshing-credentials.js';
-import { SDK_LOGGER_WITHOUT_INFO, sharedSdkSettingsFor } from './sdk-settings.js';
+import {
+  bindClient,
+  type ClientInfo,
+  createSessionClients,
+  type SessionBinding,
+  type SessionClients,
+} from './session-clients.js';
 
 /** The configuration every SDK client of a session starts from. */
 export interface SessionClientConfig {
@@ -26,7 +26,7 @@ export interface SessionStatus {
   accountId: string;
   roleSessionName: string;
   credentials: CredentialStatus;
-  /** How many SDK clients the session holds. */
+  /** How many SDK clients the session has used (its views of the clients it shares). */
   clients: number;
   /** Requests sent through the session's clients that have not answered yet. */
   inFlight: number;
@@ -41,16 +41,10 @@ export interface CallerIdentity {
   userId: string;
 }
 
-/** What `onClient` is told about a client a session just made. */
-export interface ClientInfo {
-  session: Session;
-  ClientClass: ClientConstructor<object>;
-  region: string;
-}
-
 /**
- * One assumed role: its refreshing credentials and the SDK clients built on them, cached
- * per (client class, region) so connections are reused.
+ * One assumed role: its refreshing credentials and the SDK clients it sends through. From a
+ * session cache, the clients are shared: one per (client class, region) for every session,
+ * each call signed with the credentials of the session that sent it.
  */
 export interface Session {
   /** The canonical cache key of the role configuration. */
@@ -63,6 +57,12 @@ export interface Session {
    * The session's client of this class in this region, made on first use. Its requests
    * are signed with the session's credentials; a request rejected as expired
    * (`ExpiredToken`, `RequestExpired`) invalidates the key it used and is sent once more.
+   *
+   * It is the session's view of an SDK client that every session of its cache shares (one per
+   * class and region): the configuration and middleware stack are that client's, so middleware
+   * added here applies to every session (use `sessionOfCall(context)` in it to tell them
+   * apart), and `destroy()` does nothing. Its `config.credentials` are not the session's: build
+   * a presigner (or anything that reads credentials from a client) with `session.credentials`.
    *
    * @example
    * const reservations = await session.client(EC2Client, 'us-east-1').send(new DescribeInstancesCommand({}));
@@ -89,34 +89,21 @@ export interface Session {
   close(): void;
 }
 
-/**
- * A bound on SDK clients shared by many sessions (a session cache keeps one): a session tells
- * it of every client it makes or hands out, and it calls `evict` on the least recently used
- * one past its bound. An evicted client is dropped by its session and made again on next use.
- */
-export interface ClientPool {
-  /** `client` was made (with the `evict` that drops it from its session) or handed out again. */
-  touch(client: object, evict?: () => void): void;
-  /** The session closed `client`: no eviction for it any more. */
-  forget(client: object): void;
-}
-
 export interface CreateSessionOptions {
   key: string;
-  /**
-   * Bounds the session's clients together with other sessions' (see `ClientPool`). Only with a
-   * shared `requestHandler`: an evicted client is destroyed, and that must not close sockets
-   * a request still in flight through it uses.
-   * @default no bound: a client per class and region for the session's life
-   */
-  clientPool?: ClientPool | undefined;
   credentials: AssumedRoleProvider;
+  /**
+   * The SDK clients the session sends through, shared with other sessions (a session cache
+   * passes its own set); closing the session leaves them open.
+   * @default a set of the session's own, made from `clientDefaults`, `requestHandler`,
+   * `clientConfig` and `onClient`, destroyed by `close()`
+   */
+  clients?: SessionClients | undefined;
   /** Merged into every client's configuration (endpoint, forcePathStyle, maxAttempts, ...). */
   clientDefaults?: Record<string, unknown> | undefined;
   /**
    * The HTTP handler every client of the session sends through, unless `clientDefaults` or
-   * `clientConfig` name one: a session cache shares one (see `createSharedRequestHandler`), so
-   * sockets and per-client handler memory do not multiply with accounts and regions.
+   * `clientConfig` name one.
    * @default each client makes its own, as the SDK does
    */
   requestHandler?: object | undefined;
@@ -140,104 +127,44 @@ export interface CreateSessionOptions {
 /** Client configuration a hook adds; `undefined` adds nothing. */
 export type ClientOverrides = Record<string, unknown> | undefined;
 
-const USED_KEY = Symbol('rolegraph.accessKeyIdUsed');
-const CREDENTIAL_IN_AUTH = /Credential=([^/,\s]+)\//;
-
-interface ClientWithStack {
-  middlewareStack?: {
-    add(
-      middleware: unknown,
-      options: { step: string; name: string; priority?: string; override?: boolean },
-    ): void;
-  };
-  destroy?: () => void;
-}
-
 /** Build a session around an assumed-role provider. Sessions usually come from a `SessionCache`. */
 export function createSession(options: CreateSessionOptions): Session {
   const { credentials } = options;
-  const retryExpired = options.retryExpired ?? true;
-  const clients = new Map<ClientConstructor<unknown>, Map<string, object>>();
+  const owned = options.clients === undefined;
+  const sdkClients =
+    options.clients ??
+    createSessionClients({
+      clientDefaults: options.clientDefaults,
+      requestHandler: options.requestHandler,
+      clientConfig: options.clientConfig,
+      onClient: options.onClient,
+    });
+  // The session's view of each client it used: one small object over the shared client.
+  const views = new Map<ClientConstructor<unknown>, Map<string, object>>();
+  let viewCount = 0;
   let closed = false;
   let retired = false;
   let inFlight = 0;
   const onUse = options.onUse;
-  const pool = options.clientPool;
 
-  // Outermost: a request counts as use of the session from its start to its answer.
-  const trackUse: InitializeMiddleware<object, object> = (next) => async (args) => {
-    inFlight++;
-    onUse?.();
-    try {
-      return await next(args);
-    } finally {
-      inFlight--;
-      onUse?.();
-    }
-  };
-
-  // Records which key signed the request, so a rejection invalidates exactly that key.
-  const recordKey: DeserializeMiddleware<object, object> = (next, context) => async (args) => {
-    const request = args.request as { headers?: Record<string, string> } | undefined;
-    const used = CREDENTIAL_IN_AUTH.exec(request?.headers?.authorization ?? '')?.[1];
-    if (used) (context as Record<symbol, unknown>)[USED_KEY] = used;
-    return next(args);
-  };
-  const invalidateOnExpiry: InitializeMiddleware<object, object> = (next, context) => async (args) => {
-    try {
-      return await next(args);
-    } catch (error) {
-      const used = (context as Record<symbol, unknown>)[USED_KEY];
-      if (!isExpiredCredentialsError(error) || typeof used !== 'string') throw error;
-      credentials.invalidate(used);
-      if (!retryExpired) throw error;
-      return next(args);
-    }
-  };
-
-  function makeClient<C extends object>(
+  const viewOf = <C extends object>(
     ClientClass: ClientConstructor<C>,
     region: string,
-    byRegion: Map<string, object>,
-    extra: ClientOverrides,
-  ): C {
-    const config: Record<string, unknown> = {
-      // No SDK info log entry built per call for nobody, unless a logger is given.
-      logger: SDK_LOGGER_WITHOUT_INFO,
-      ...(options.requestHandler ? { requestHandler: options.requestHandler } : {}),
-      ...options.clientDefaults,
-      ...options.clientConfig?.(ClientClass, region),
-      ...extra,
-      region,
-      credentials,
-    };
-    // The environment and profile settings every client reads, read once per process.
-    const client = new ClientClass({ ...sharedSdkSettingsFor(config), ...config } as SessionClientConfig);
-    const stack = (client as ClientWithStack).middlewareStack;
-    stack?.add(trackUse, { step: 'initialize', name: 'rolegraphTrackUse', priority: 'high', override: true });
-    stack?.add(invalidateOnExpiry, {
-      step: 'initialize',
-      name: 'rolegraphInvalidateOnExpiry',
-      override: true,
-    });
-    stack?.add(recordKey, {
-      step: 'deserialize',
-      name: 'rolegraphRecordAccessKey',
-      priority: 'low',
-      override: true,
-    });
-    // Every attempt of a call `callAws` rate limits takes a token: SDK retries, the re-send above.
-    addAttemptMeter(client);
-    byRegion.set(region, client);
-    pool?.touch(client, () => {
-      if (byRegion.get(region) !== client) return;
-      byRegion.delete(region);
-      // The shared handler outlives it: destroy frees this client only.
-      (client as ClientWithStack).destroy?.();
-    });
-    options.onClient?.(client, { session, ClientClass, region });
-    return client;
-  }
+    extra?: ClientOverrides,
+  ): C => {
+    let byRegion = views.get(ClientClass);
+    if (!byRegion) {
+      byRegion = new Map();
+      views.set(ClientClass, byRegion);
+    }
+    let view = byRegion.get(region);
+    if (!view) {
+      view = bindClient(sdkClients.client(ClientClass, region, extra), binding);
+      byRegion.set(region, view);
+      viewCount++;
+    }
+    return view as C;
+  };
 
   const session: Session = {
     key: options.key,
@@ -249,33 +176,15 @@ export function createSession(options: CreateSessionOptions): Session {
       if (typeof region !== 'string' || region.length === 0) {
         throw new TypeError(`region must be a non-empty string, got ${JSON.stringify(region)}`);
       }
-      let byRegion = clients.get(ClientClass);
-      if (!byRegion) {
-        byRegion = new Map();
-        clients.set(ClientClass, byRegion);
-      }
-      const existing = byRegion.get(region);
-      if (existing) {
-        pool?.touch(existing);
-        return existing as C;
-      }
-      return makeClient(ClientClass, region, byRegion, undefined);
+      return viewOf(ClientClass, region);
     },
     async callerIdentity(callOptions = {}) {
       const region = callOptions.region ?? options.stsRegion ?? process.env.AWS_REGION ?? 'us-east-1';
-      let byRegion = clients.get(STSClient);
-      if (!byRegion) {
-        byRegion = new Map();
-        clients.set(STSClient, byRegion);
-      }
-      const sts =
-        (byRegion.get(region) as STSClient | undefined) ??
-        makeClient(
-          STSClient,
-          region,
-          byRegion,
-          options.stsEndpoint ? { endpoint: options.stsEndpoint } : undefined,
-        );
+      const sts = viewOf(
+        STSClient,
+        region,
+        options.stsEndpoint ? { endpoint: options.stsEndpoint } : undefined,
+      );
       const out = await sts.send(
         new GetCallerIdentityCommand({}),
         callOptions.abortSignal ? { abortSignal: callOptions.abortSignal } : {},
@@ -286,15 +195,13 @@ export function createSession(options: CreateSessionOptions): Session {
       credentials.invalidate(accessKeyId);
     },
     status(): SessionStatus {
-      let count = 0;
-      for (const byRegion of clients.values()) count += byRegion.size;
       return {
         key: options.key,
         roleArn: credentials.roleArn,
         accountId: credentials.accountId,
         roleSessionName: credentials.roleSessionName,
         credentials: credentials.status(),
-        clients: count,
+        clients: viewCount,
         inFlight,
         retired,
       };
@@ -308,13 +215,22 @@ export function createSession(options: CreateSessionOptions): Session {
       if (closed) return;
       closed = true;
       credentials.close();
-      for (const byRegion of clients.values()) {
-        for (const client of byRegion.values()) {
-          pool?.forget(client);
-          (client as ClientWithStack).destroy?.();
-        }
-      }
-      clients.clear();
+      views.clear();
+      viewCount = 0;
+      if (owned) sdkClients.destroy();
+    },
+  };
+  const binding: SessionBinding = {
+    session,
+    credentials,
+    retryExpired: options.retryExpired ?? true,
+    begin() {
+      inFlight++;
+      onUse?.();
+    },
+    end() {
+      inFlight--;
+      onUse?.();
     },
   };
   return session;

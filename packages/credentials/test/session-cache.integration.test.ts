@@ -1,6 +1,6 @@
 import { DescribeRegionsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createSessionCache, type SessionEvent } from '../src/index.js';
+import { createSessionCache, type SessionEvent, sessionOfCall } from '../src/index.js';
 import { type LocalAws, startLocalAws } from './support/local-aws.js';
 
 const base = { accessKeyId: 'AKIABASEPRINCIPAL', secretAccessKey: 'base-secret-value' };
@@ -86,33 +86,88 @@ describe('createSessionCache', () => {
     sessions.close();
   });
 
-  it('maxClients bounds the SDK clients of all sessions: the least recently used is dropped and made again on next use', async () => {
+  it("sessions share one SDK client per class and region; each call is signed with its own session's key", async () => {
     const made: string[] = [];
+    const seenAccounts: Array<string | undefined> = [];
     const sessions = createSessionCache({
       ...cacheOptions(),
-      maxClients: 3,
-      onClient: (_client, info) => made.push(`${info.session.roleArn.split(':')[4]} ${info.region}`),
+      onClient: (client, info) => {
+        made.push(`${info.ClientClass.name} ${info.region}`);
+        (client as EC2Client).middlewareStack.add(
+          (next, context) => (args) => {
+            seenAccounts.push(sessionOfCall(context)?.accountId);
+            return next(args);
+          },
+          { step: 'initialize', name: 'testAccountOfCall' },
+        );
+      },
     });
     const a = sessions.get({ roleArn: READER });
     const b = sessions.get({ roleArn: 'arn:aws:iam::444455556666:role/Reader' });
-    const send = (s: typeof a, region: string) =>
-      s.client(EC2Client, region).send(new DescribeRegionsCommand({}));
-    const first = a.client(EC2Client, 'us-east-1');
-    await send(a, 'us-east-1');
-    await send(a, 'eu-west-1');
-    await send(b, 'us-east-1');
-    expect(a.status().clients + b.status().clients).toBe(3);
-    // A fourth client evicts the least recently used: a's us-east-1.
-    await send(b, 'eu-west-1');
-    expect(a.status().clients + b.status().clients).toBe(3);
-    expect(a.status().clients).toBe(1);
-    const again = a.client(EC2Client, 'us-east-1');
-    expect(again).not.toBe(first);
-    expect((await again.send(new DescribeRegionsCommand({}))).Regions?.[0]?.RegionName).toBe('us-east-1');
-    expect(a.status().clients + b.status().clients).toBe(3);
-    // The evicted client was made twice; a client in use is kept (handed out again, it is recent).
-    expect(made.filter((m) => m === '111122223333 us-east-1')).toHaveLength(2);
-    expect(aws.ec2Calls.length).toBe(5);
+    const [keyA, keyB] = [(await a.credentials()).accessKeyId, (await b.credentials()).accessKeyId];
+    expect(keyA).not.toBe(keyB);
+    // One command object sent by both sessions at once, as a loop over accounts may do.
+    const command = new DescribeRegionsCommand({});
+    const sendBoth = () =>
+      Promise.all([
+        a.client(EC2Client, 'us-east-1').send(command),
+        b.client(EC2Client, 'us-east-1').send(command),
+        a.client(EC2Client, 'us-east-1').send(command),
+        b.client(EC2Client, 'us-east-1').send(command),
+      ]);
+    await sendBoth();
+    await sendBoth();
+    expect(made).toEqual(['EC2Client us-east-1']);
+    const signers = aws.ec2Calls.map((c) => c.accessKeyId).sort();
+    expect(signers).toEqual([keyA, keyA, keyA, keyA, keyB, keyB, keyB, keyB].sort());
+    expect(seenAccounts.sort()).toEqual([...Array(4).fill('111122223333'), ...Array(4).fill('444455556666')]);
+    // A session's client is its own view: it stays the same object, and destroy() on it
+    // leaves the shared client working for the other session.
+    expect(a.client(EC2Client, 'us-east-1')).toBe(a.client(EC2Client, 'us-east-1'));
+    expect(a.client(EC2Client, 'us-east-1')).not.toBe(b.client(EC2Client, 'us-east-1'));
+    expect(a.client(EC2Client, 'us-east-1')).toBeInstanceOf(EC2Client);
+    a.client(EC2Client, 'us-east-1').destroy();
+    await b.client(EC2Client, 'us-east-1').send(new DescribeRegionsCommand({}));
+    // Another region is another client; a session's status counts the clients it used.
+    await a.client(EC2Client, 'eu-west-1').send(new DescribeRegionsCommand({}));
+    expect(made).toEqual(['EC2Client us-east-1', 'EC2Client eu-west-1']);
+    expect([a.status().clients, b.status().clients]).toEqual([2, 1]);
+    // Closing one session fails its own calls only.
+    a.close();
+    await expect(
+      b.client(EC2Client, 'eu-west-1').send(new DescribeRegionsCommand({})),
+    ).resolves.toBeDefined();
+    sessions.close();
+  });
+
+  it('shareClients: false gives each session SDK clients of its own', async () => {
+    const made: string[] = [];
+    const sessions = createSessionCache({
+      ...cacheOptions(),
+      shareClients: false,
+      onClient: (_client, info) => made.push(`${info.ClientClass.name} ${info.region}`),
+    });
+    const a = sessions.get({ roleArn: READER });
+    const b = sessions.get({ roleArn: 'arn:aws:iam::444455556666:role/Reader' });
+    await a.client(EC2Client, 'us-east-1').send(new DescribeRegionsCommand({}));
+    await b.client(EC2Client, 'us-east-1').send(new DescribeRegionsCommand({}));
+    expect(made).toEqual(['EC2Client us-east-1', 'EC2Client us-east-1']);
+    const signers = aws.ec2Calls.map((c) => c.accessKeyId);
+    expect(signers).toEqual([(await a.credentials()).accessKeyId, (await b.credentials()).accessKeyId]);
+    sessions.close();
+  });
+
+  it('a shared SDK client refuses a command sent outside any session', async () => {
+    let shared: EC2Client | undefined;
+    const sessions = createSessionCache({
+      ...cacheOptions(),
+      onClient: (client) => {
+        shared = client as EC2Client;
+      },
+    });
+    sessions.get({ roleArn: READER }).client(EC2Client, 'us-east-1');
+    await expect(shared?.send(new DescribeRegionsCommand({}))).rejects.toThrow(/outside its session/);
+    expect(aws.ec2Calls).toHaveLength(0);
     sessions.close();
   });
 
@@ -313,7 +368,7 @@ describe('createSessionCache', () => {
       ...cacheOptions(),
       clientConfig: (_ClientClass, region) => ({ customUserAgent: `rolegraph-test-${region}` }),
       onClient: (client, info) => {
-        seen.push(`${info.ClientClass.name}:${info.region}:${info.session.accountId}`);
+        seen.push(`${info.ClientClass.name}:${info.region}`);
         expect((client as { config: object }).config).toBeDefined();
       },
     });
@@ -321,7 +376,11 @@ describe('createSessionCache', () => {
     s.client(EC2Client, 'us-east-1');
     s.client(EC2Client, 'us-east-1');
     s.client(EC2Client, 'eu-west-1');
-    expect(seen).toEqual(['EC2Client:us-east-1:111122223333', 'EC2Client:eu-west-1:111122223333']);
+    // Another session in the same regions makes no client: they are shared.
+    const other = sessions.get({ roleArn: 'arn:aws:iam::444455556666:role/Reader' });
+    other.client(EC2Client, 'us-east-1');
+    other.client(EC2Client, 'eu-west-1');
+    expect(seen).toEqual(['EC2Client:us-east-1', 'EC2Client:eu-west-1']);
     const east = s.client(EC2Client, 'us-east-1');
     expect(await east.config.customUserAgent).toEqual([['rolegraph-test-us-east-1']]);
     sessions.close();

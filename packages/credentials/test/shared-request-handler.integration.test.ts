@@ -54,6 +54,8 @@ describe('one HTTP handler for every client of a session cache', () => {
         clientDefaults: { endpoint: aws.endpoint },
         refresh: { proactiveRefresh: false },
         sharedRequestHandler,
+        // The SDK's way for the comparison: clients of each session's own, each its own handler.
+        shareClients: sharedRequestHandler,
       });
       // One after another, as a paced fan-out sends them: a socket is free again for the next.
       for (let i = 1; i <= 50; i++) {

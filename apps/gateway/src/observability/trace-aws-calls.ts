@@ -1,7 +1,9 @@
 import { SpanKind, SpanStatusCode, type Tracer } from '@opentelemetry/api';
+import { sessionOfCall } from '@rolegraph/credentials';
 import { errorCodeOf } from './track-account-calls.js';
 
 interface MiddlewareContext {
+  [key: symbol]: unknown;
   clientName?: string;
   commandName?: string;
 }
@@ -21,13 +23,11 @@ interface Stack {
 /**
  * SDK middleware that wraps every call of `client` in an OpenTelemetry CLIENT span named
  * `EC2.DescribeInstances` (retries inside it: `aws.attempts`), with the account, region,
- * service, operation, AWS request id and, on failure, the error code. Attach once per client,
+ * service, operation, AWS request id and, on failure, the error code (the account is the call's
+ * session's, `sessionOfCall`). Attach once per client,
  * e.g. from the session cache's `onClient`.
  */
-export function traceAwsCalls(
-  client: object,
-  options: { tracer: Tracer; accountId: string; region: string },
-): void {
+export function traceAwsCalls(client: object, options: { tracer: Tracer; region: string }): void {
   const stack = (client as { middlewareStack?: Stack }).middlewareStack;
   stack?.add(
     (next, context) => async (args) => {
@@ -42,7 +42,7 @@ export function traceAwsCalls(
             'rpc.service': service,
             'rpc.method': operation,
             'cloud.provider': 'aws',
-            'cloud.account.id': options.accountId,
+            'cloud.account.id': sessionOfCall(context)?.accountId ?? 'unknown',
             'cloud.region': options.region,
           },
         },

@@ -1,9 +1,10 @@
+import { sessionOfCall } from '@rolegraph/credentials';
 import type { AccountActivity } from './account-activity.js';
 
 type Handler = (args: unknown) => Promise<unknown>;
 interface Stack {
   add(
-    middleware: (next: Handler) => Handler,
+    middleware: (next: Handler, context: object) => Handler,
     options: { step: 'initialize'; name: string; override: boolean },
   ): void;
 }
@@ -20,12 +21,15 @@ export function errorCodeOf(error: unknown): string {
 
 /**
  * SDK middleware that records every call of `client` (retries included, as one call) in the
- * account's recent activity. Attach once per client, e.g. from the session cache's `onClient`.
+ * recent activity of the call's account (its session's: `sessionOfCall`); calls sent outside a
+ * session are not recorded. Attach once per client, e.g. from the session cache's `onClient`.
  */
-export function trackAccountCalls(client: object, accountId: string, activity: AccountActivity): void {
+export function trackAccountCalls(client: object, activity: AccountActivity): void {
   const stack = (client as { middlewareStack?: Stack }).middlewareStack;
   stack?.add(
-    (next) => async (args) => {
+    (next, context) => async (args) => {
+      const accountId = sessionOfCall(context)?.accountId;
+      if (accountId === undefined) return next(args);
       try {
         const result = await next(args);
         activity.record(accountId, { ok: true });
