@@ -132,8 +132,14 @@ describe('createSessionCache', () => {
     await a.client(EC2Client, 'eu-west-1').send(new DescribeRegionsCommand({}));
     expect(made).toEqual(['EC2Client us-east-1', 'EC2Client eu-west-1']);
     expect([a.status().clients, b.status().clients]).toEqual([2, 1]);
-    // Closing one session fails its own calls only.
+    // Closing one session fails its own calls only, through the client it still holds too.
+    const heldByA = a.client(EC2Client, 'eu-west-1');
     a.close();
+    const before = aws.ec2Calls.length;
+    await expect(heldByA.send(new DescribeRegionsCommand({}))).rejects.toMatchObject({
+      code: 'SESSION_CLOSED',
+    });
+    expect(aws.ec2Calls.length).toBe(before);
     await expect(
       b.client(EC2Client, 'eu-west-1').send(new DescribeRegionsCommand({})),
     ).resolves.toBeDefined();
