@@ -99,6 +99,28 @@ describe('against the sandbox (real SigV4, real expiry)', () => {
     await expect(describe3(ec2)).resolves.toBeDefined();
   });
 
+  it("shared clients: the clock skew one account's call learns is the client's, so another account signs right the first time", async () => {
+    const cache = newSessions();
+    const prod = cache.get({ roleArn: ROLE });
+    const staging = cache.get({ roleArn: 'arn:aws:iam::222222222222:role/RolegraphReader' });
+    await prod.credentials();
+    await staging.credentials();
+    // The sandbox's clock runs 20 minutes ahead of this process: past the 15 minutes AWS allows.
+    sb.admin.advanceClock(20 * MIN);
+    try {
+      const first = await describe3(prod.client(EC2Client, 'us-east-1'));
+      // Rejected as skewed once; the SDK learned the offset from the answer and signed again.
+      expect(first.$metadata.attempts).toBe(2);
+      const other = await describe3(staging.client(EC2Client, 'us-east-1'));
+      expect(other.$metadata.attempts).toBe(1);
+      const offset = (prod.client(EC2Client, 'us-east-1').config as { systemClockOffset?: number })
+        .systemClockOffset;
+      expect(offset).toBeGreaterThan(19 * MIN);
+    } finally {
+      sb.admin.advanceClock(-20 * MIN);
+    }
+  });
+
   it('callerIdentity names the assumed role, through the session STS client the hooks see', async () => {
     const { accessKeyId, secretAccessKey } = sb.credentials;
     const seen: string[] = [];
