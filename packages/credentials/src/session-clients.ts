@@ -201,7 +201,15 @@ const bindCredentials: BuildMiddleware<object, object> = (next, context) => asyn
     scheme.identity = identity;
     const properties = option.signingProperties;
     if (properties?.config) {
-      properties.config = signingConfigFor(properties.config as SignerConfig, identity);
+      // A new option for this call's scheme (which the SDK makes per call), so nothing the SDK
+      // might keep between calls ever holds this call's signer.
+      scheme.httpAuthOption = {
+        ...option,
+        signingProperties: {
+          ...properties,
+          config: signingConfigFor(properties.config as SignerConfig, identity),
+        },
+      };
     }
   }
   return next(args);
