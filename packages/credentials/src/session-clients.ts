@@ -6,7 +6,6 @@ import {
   type InitializeMiddleware,
   SMITHY_CONTEXT_KEY,
 } from '@smithy/types';
-import type { AssumedRoleProvider } from './assume-role.js';
 import { addAttemptMeter } from './aws/rate-limits/meter-attempts.js';
 import { isExpiredCredentialsError } from './aws-error-codes.js';
 import { SDK_LOGGER_WITHOUT_INFO, sharedSdkSettingsFor } from './sdk-settings.js';
@@ -21,7 +20,6 @@ export interface ClientInfo {
 /** What a session lends every call sent through its clients. */
 export interface SessionBinding {
   session: Session;
-  credentials: AssumedRoleProvider;
   /** Send a request rejected as expired once more after invalidating its key. */
   retryExpired: boolean;
   /** A call through the session's clients started. */
@@ -53,8 +51,6 @@ export interface SessionClientsOptions {
  */
 export interface SessionClients {
   client<C extends object>(ClientClass: ClientConstructor<C>, region: string, extra?: ClientOverrides): C;
-  /** SDK clients made so far. */
-  readonly size: number;
   /** Destroy every client (a shared request handler passed in stays open: its owner closes it). */
   destroy(): void;
 }
@@ -126,7 +122,7 @@ const invalidateOnExpiry: InitializeMiddleware<object, object> = (next, context)
     const used = (context as CallContext)[USED_KEY];
     const binding = bindingOf(context);
     if (!binding || !isExpiredCredentialsError(error) || typeof used !== 'string') throw error;
-    binding.credentials.invalidate(used);
+    binding.session.invalidate(used);
     if (!binding.retryExpired) throw error;
     return next(args);
   }
@@ -197,7 +193,7 @@ const bindCredentials: BuildMiddleware<object, object> = (next, context) => asyn
   const scheme = (context as CallContext)[SMITHY_CONTEXT_KEY]?.selectedHttpAuthScheme;
   const option = scheme?.httpAuthOption;
   if (scheme && option && SIGV4_SCHEMES.has(option.schemeId ?? '')) {
-    const identity = await binding.credentials();
+    const identity = await binding.session.credentials();
     scheme.identity = identity;
     const properties = option.signingProperties;
     if (properties?.config) {
@@ -253,7 +249,6 @@ export function bindClient<C extends object>(client: C, binding: SessionBinding)
 /** Build the SDK clients many sessions share (a session cache keeps one set). */
 export function createSessionClients(options: SessionClientsOptions = {}): SessionClients {
   const clients = new Map<ClientConstructor<unknown>, Map<string, object>>();
-  let size = 0;
   const make = <C extends object>(
     ClientClass: ClientConstructor<C>,
     region: string,
@@ -307,19 +302,14 @@ export function createSessionClients(options: SessionClientsOptions = {}): Sessi
       if (!client) {
         client = make(ClientClass, region, extra);
         byKey.set(key, client);
-        size++;
       }
       return client as C;
-    },
-    get size() {
-      return size;
     },
     destroy() {
       for (const byKey of clients.values()) {
         for (const client of byKey.values()) (client as ClientWithStack).destroy?.();
       }
       clients.clear();
-      size = 0;
     },
   };
 }

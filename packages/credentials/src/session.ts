@@ -4,10 +4,10 @@ import type { AssumedRoleProvider } from './assume-role.js';
 import type { CredentialStatus } from './refreshing-credentials.js';
 import {
   bindClient,
-  type ClientInfo,
   createSessionClients,
   type SessionBinding,
   type SessionClients,
+  type SessionClientsOptions,
 } from './session-clients.js';
 
 /** The configuration every SDK client of a session starts from. */
@@ -89,7 +89,11 @@ export interface Session {
   close(): void;
 }
 
-export interface CreateSessionOptions {
+/**
+ * What a session is built from. `clientDefaults`, `requestHandler`, `clientConfig` and
+ * `onClient` make the session's own clients when no `clients` are given.
+ */
+export interface CreateSessionOptions extends SessionClientsOptions {
   key: string;
   credentials: AssumedRoleProvider;
   /**
@@ -99,23 +103,11 @@ export interface CreateSessionOptions {
    * `clientConfig` and `onClient`, destroyed by `close()`
    */
   clients?: SessionClients | undefined;
-  /** Merged into every client's configuration (endpoint, forcePathStyle, maxAttempts, ...). */
-  clientDefaults?: Record<string, unknown> | undefined;
-  /**
-   * The HTTP handler every client of the session sends through, unless `clientDefaults` or
-   * `clientConfig` name one.
-   * @default each client makes its own, as the SDK does
-   */
-  requestHandler?: object | undefined;
   /**
    * Send a request rejected as expired once more after invalidating its key.
    * @default true
    */
   retryExpired?: boolean | undefined;
-  /** Extra configuration per client, spread over `clientDefaults` (called once per client made). */
-  clientConfig?: ((ClientClass: ClientConstructor<object>, region: string) => ClientOverrides) | undefined;
-  /** Called once with each client right after it is made: add middleware here. */
-  onClient?: ((client: object, info: ClientInfo) => void) | undefined;
   /** Called when a request through one of the session's clients starts and when it ends. */
   onUse?: (() => void) | undefined;
   /** The region of the STS client `callerIdentity` uses. @default AWS_REGION, else us-east-1 */
@@ -131,17 +123,9 @@ export type ClientOverrides = Record<string, unknown> | undefined;
 export function createSession(options: CreateSessionOptions): Session {
   const { credentials } = options;
   const owned = options.clients === undefined;
-  const sdkClients =
-    options.clients ??
-    createSessionClients({
-      clientDefaults: options.clientDefaults,
-      requestHandler: options.requestHandler,
-      clientConfig: options.clientConfig,
-      onClient: options.onClient,
-    });
+  const sdkClients = options.clients ?? createSessionClients(options);
   // The session's view of each client it used: one small object over the shared client.
   const views = new Map<ClientConstructor<unknown>, Map<string, object>>();
-  let viewCount = 0;
   let closed = false;
   let retired = false;
   let inFlight = 0;
@@ -161,7 +145,6 @@ export function createSession(options: CreateSessionOptions): Session {
     if (!view) {
       view = bindClient(sdkClients.client(ClientClass, region, extra), binding);
       byRegion.set(region, view);
-      viewCount++;
     }
     return view as C;
   };
@@ -195,13 +178,15 @@ export function createSession(options: CreateSessionOptions): Session {
       credentials.invalidate(accessKeyId);
     },
     status(): SessionStatus {
+      let clients = 0;
+      for (const byRegion of views.values()) clients += byRegion.size;
       return {
         key: options.key,
         roleArn: credentials.roleArn,
         accountId: credentials.accountId,
         roleSessionName: credentials.roleSessionName,
         credentials: credentials.status(),
-        clients: viewCount,
+        clients,
         inFlight,
         retired,
       };
@@ -216,13 +201,11 @@ export function createSession(options: CreateSessionOptions): Session {
       closed = true;
       credentials.close();
       views.clear();
-      viewCount = 0;
       if (owned) sdkClients.destroy();
     },
   };
   const binding: SessionBinding = {
     session,
-    credentials,
     retryExpired: options.retryExpired ?? true,
     begin() {
       inFlight++;

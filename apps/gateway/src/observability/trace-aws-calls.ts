@@ -3,7 +3,6 @@ import { sessionOfCall } from '@rolegraph/credentials';
 import { errorCodeOf } from './track-account-calls.js';
 
 interface MiddlewareContext {
-  [key: symbol]: unknown;
   clientName?: string;
   commandName?: string;
 }
